@@ -1,0 +1,356 @@
+//! Token-bucket budgets per tenant (requests/min, tokens/min, USD per window) and per model
+//! (provider quotas). O(1) per check: one hash lookup in one of 64 shards, three buckets.
+//!
+//! Reserve at decision time with the estimate; `settle` with the real usage afterwards, or
+//! `refund` when the call failed. Tenants the config does not name get their own buckets from
+//! the `default` template, created on first use (so a million tenants cost ~100 bytes each).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use parking_lot::Mutex;
+
+use crate::error::{BudgetLimit, Error, Result};
+use crate::policy::TenantSpec;
+
+const SHARDS: usize = 64;
+
+/// A bucket of `capacity` that refills continuously over `window_ms`. Timestamps are u32
+/// milliseconds since the router started (49 days; see `Clock`), keeping the bucket 16 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket {
+    level: f64,
+    stamp_ms: u32,
+}
+
+impl Bucket {
+    fn full(capacity: f64, now_ms: u32) -> Self {
+        Bucket { level: capacity, stamp_ms: now_ms }
+    }
+
+    fn refill(&mut self, capacity: f64, window_ms: f64, now_ms: u32) {
+        let dt = now_ms.saturating_sub(self.stamp_ms) as f64;
+        self.level = (self.level + dt * capacity / window_ms).min(capacity);
+        self.stamp_ms = self.stamp_ms.max(now_ms);
+    }
+
+    /// Milliseconds until `amount` is available (0 if it is now).
+    fn wait_ms(&self, amount: f64, capacity: f64, window_ms: f64) -> f64 {
+        if amount <= self.level {
+            0.0
+        } else if amount > capacity {
+            window_ms // can never fit; a full window is the honest answer
+        } else {
+            (amount - self.level) * window_ms / capacity
+        }
+    }
+
+    fn adjust(&mut self, delta: f64, capacity: f64) {
+        // Debt from under-estimates may go down to minus one capacity, never unbounded.
+        self.level = (self.level - delta).clamp(-capacity, capacity);
+    }
+}
+
+/// The three buckets of one tenant (a missing limit leaves its bucket unused).
+#[derive(Debug, Clone, Copy)]
+struct TenantBuckets {
+    b: [Bucket; 3],
+}
+
+/// What a reservation took, so it can be settled or refunded exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reservation {
+    pub tokens: f64,
+    pub usd: f64,
+}
+
+struct Limit {
+    kind: BudgetLimit,
+    capacity: f64,
+    window_ms: f64,
+}
+
+fn limits(spec: &TenantSpec) -> [Option<Limit>; 3] {
+    [
+        spec.requests_per_min.map(|c| Limit { kind: BudgetLimit::RequestsPerMin, capacity: c, window_ms: 60_000.0 }),
+        spec.tokens_per_min.map(|c| Limit { kind: BudgetLimit::TokensPerMin, capacity: c, window_ms: 60_000.0 }),
+        spec.usd_per_window.map(|c| Limit { kind: BudgetLimit::UsdPerWindow, capacity: c, window_ms: spec.usd_window_s * 1000.0 }),
+    ]
+}
+
+pub struct BudgetStore {
+    shards: Vec<Mutex<HashMap<Box<str>, TenantBuckets, ahash::RandomState>>>,
+    hasher: ahash::RandomState,
+}
+
+impl Default for BudgetStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BudgetStore {
+    pub fn new() -> Self {
+        BudgetStore {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::with_hasher(ahash::RandomState::new()))).collect(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+
+    fn shard(&self, tenant: &str) -> &Mutex<HashMap<Box<str>, TenantBuckets, ahash::RandomState>> {
+        let mut h = self.hasher.build_hasher();
+        tenant.hash(&mut h);
+        &self.shards[(h.finish() as usize) % SHARDS]
+    }
+
+    /// Take one request, `tokens` and `usd` from the tenant's buckets, all or nothing.
+    pub fn reserve(&self, tenant: &str, spec: &TenantSpec, tokens: f64, usd: f64, now_ms: u32) -> Result<Reservation> {
+        if !spec.has_budget() {
+            return Ok(Reservation::default());
+        }
+        let lims = limits(spec);
+        let amounts = [1.0, tokens, usd];
+        let mut map = self.shard(tenant).lock();
+        let entry = match map.get_mut(tenant) {
+            Some(e) => e,
+            None => {
+                let b = std::array::from_fn(|i| Bucket::full(lims[i].as_ref().map_or(0.0, |l| l.capacity), now_ms));
+                map.entry(tenant.into()).or_insert(TenantBuckets { b })
+            }
+        };
+        for (i, l) in lims.iter().enumerate() {
+            if let Some(l) = l {
+                let bucket = &mut entry.b[i];
+                bucket.refill(l.capacity, l.window_ms, now_ms);
+                let wait = bucket.wait_ms(amounts[i], l.capacity, l.window_ms);
+                if wait > 0.0 {
+                    return Err(Error::BudgetExceeded {
+                        tenant: tenant.to_string(),
+                        limit: l.kind,
+                        limit_value: l.capacity,
+                        window_s: l.window_ms / 1000.0,
+                        retry_after_s: wait / 1000.0,
+                    });
+                }
+            }
+        }
+        for (i, l) in lims.iter().enumerate() {
+            if let Some(l) = l {
+                entry.b[i].adjust(amounts[i], l.capacity);
+            }
+        }
+        Ok(Reservation { tokens, usd })
+    }
+
+    /// Replace a reservation by the actual usage (positive delta charges more, negative refunds).
+    pub fn settle(&self, tenant: &str, spec: &TenantSpec, r: Reservation, actual_tokens: f64, actual_usd: f64) {
+        self.apply(tenant, spec, [0.0, actual_tokens - r.tokens, actual_usd - r.usd]);
+    }
+
+    /// Give a reservation back (the request never reached a provider, or every attempt failed).
+    pub fn refund(&self, tenant: &str, spec: &TenantSpec, r: Reservation) {
+        self.apply(tenant, spec, [-1.0, -r.tokens, -r.usd]);
+    }
+
+    fn apply(&self, tenant: &str, spec: &TenantSpec, deltas: [f64; 3]) {
+        if !spec.has_budget() {
+            return;
+        }
+        let lims = limits(spec);
+        let mut map = self.shard(tenant).lock();
+        if let Some(entry) = map.get_mut(tenant) {
+            for (i, l) in lims.iter().enumerate() {
+                if let Some(l) = l {
+                    entry.b[i].adjust(deltas[i], l.capacity);
+                }
+            }
+        }
+    }
+
+    /// Current levels (requests, tokens, usd) after refill, for tests and `/metrics`.
+    pub fn levels(&self, tenant: &str, spec: &TenantSpec, now_ms: u32) -> Option<[f64; 3]> {
+        let lims = limits(spec);
+        let mut map = self.shard(tenant).lock();
+        let e = map.get_mut(tenant)?;
+        let mut out = [f64::INFINITY; 3];
+        for (i, l) in lims.iter().enumerate() {
+            if let Some(l) = l {
+                e.b[i].refill(l.capacity, l.window_ms, now_ms);
+                out[i] = e.b[i].level;
+            }
+        }
+        Some(out)
+    }
+
+    pub fn tenants(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+}
+
+/// A per-model quota (requests/min, tokens/min) shared by every tenant.
+#[derive(Debug)]
+pub struct ModelQuota {
+    rpm: Option<f64>,
+    tpm: Option<f64>,
+    b: Mutex<[Bucket; 2]>,
+}
+
+impl ModelQuota {
+    pub fn new(rpm: Option<f64>, tpm: Option<f64>) -> Self {
+        ModelQuota { rpm, tpm, b: Mutex::new([Bucket::full(rpm.unwrap_or(0.0), 0), Bucket::full(tpm.unwrap_or(0.0), 0)]) }
+    }
+
+    pub fn is_limited(&self) -> bool {
+        self.rpm.is_some() || self.tpm.is_some()
+    }
+
+    /// Take one request and `tokens` if both fit.
+    pub fn try_take(&self, tokens: f64, now_ms: u32) -> bool {
+        if !self.is_limited() {
+            return true;
+        }
+        let mut b = self.b.lock();
+        let caps = [(self.rpm, 1.0), (self.tpm, tokens)];
+        for (i, (cap, amt)) in caps.iter().enumerate() {
+            if let Some(c) = cap {
+                b[i].refill(*c, 60_000.0, now_ms);
+                if b[i].wait_ms(*amt, *c, 60_000.0) > 0.0 {
+                    return false;
+                }
+            }
+        }
+        for (i, (cap, amt)) in caps.iter().enumerate() {
+            if let Some(c) = cap {
+                b[i].adjust(*amt, *c);
+            }
+        }
+        true
+    }
+
+    /// Undo a `try_take` whose request was refused elsewhere (tenant budget).
+    pub fn give_back(&self, tokens: f64) {
+        if !self.is_limited() {
+            return;
+        }
+        let mut b = self.b.lock();
+        if let Some(c) = self.rpm {
+            b[0].adjust(-1.0, c);
+        }
+        if let Some(c) = self.tpm {
+            b[1].adjust(-tokens, c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn spec(rpm: f64, tpm: f64, usd: f64) -> TenantSpec {
+        TenantSpec {
+            requests_per_min: Some(rpm),
+            tokens_per_min: Some(tpm),
+            usd_per_window: Some(usd),
+            usd_window_s: 3600.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn refuses_when_requests_run_out_and_refills() {
+        let s = BudgetStore::new();
+        let sp = spec(2.0, 1e9, 1e9);
+        s.reserve("t", &sp, 1.0, 0.0, 0).unwrap();
+        s.reserve("t", &sp, 1.0, 0.0, 0).unwrap();
+        let err = s.reserve("t", &sp, 1.0, 0.0, 0).unwrap_err();
+        match err {
+            Error::BudgetExceeded { limit, retry_after_s, window_s, .. } => {
+                assert_eq!(limit, BudgetLimit::RequestsPerMin);
+                assert_eq!(window_s, 60.0);
+                assert!((retry_after_s - 30.0).abs() < 1e-6, "{retry_after_s}");
+            }
+            e => panic!("{e:?}"),
+        }
+        // Half a minute later one request has refilled.
+        s.reserve("t", &sp, 1.0, 0.0, 30_000).unwrap();
+    }
+
+    #[test]
+    fn refusal_takes_nothing() {
+        let s = BudgetStore::new();
+        let sp = spec(10.0, 100.0, 1e9);
+        s.reserve("t", &sp, 80.0, 0.0, 0).unwrap();
+        assert!(s.reserve("t", &sp, 30.0, 0.0, 0).is_err());
+        let lv = s.levels("t", &sp, 0).unwrap();
+        assert_eq!(lv[0], 9.0);
+        assert_eq!(lv[1], 20.0);
+    }
+
+    #[test]
+    fn settle_and_refund_adjust_levels() {
+        let s = BudgetStore::new();
+        let sp = spec(10.0, 1000.0, 1.0);
+        let r = s.reserve("t", &sp, 100.0, 0.1, 0).unwrap();
+        s.settle("t", &sp, r, 150.0, 0.05);
+        let lv = s.levels("t", &sp, 0).unwrap();
+        assert_eq!(lv[1], 850.0);
+        assert!((lv[2] - 0.95).abs() < 1e-9);
+        let r2 = s.reserve("t", &sp, 100.0, 0.1, 0).unwrap();
+        s.refund("t", &sp, r2);
+        let lv = s.levels("t", &sp, 0).unwrap();
+        assert_eq!(lv[0], 9.0);
+        assert_eq!(lv[1], 850.0);
+    }
+
+    #[test]
+    fn oversized_request_is_refused_with_full_window() {
+        let s = BudgetStore::new();
+        let sp = spec(10.0, 100.0, 1e9);
+        match s.reserve("t", &sp, 1000.0, 0.0, 0).unwrap_err() {
+            Error::BudgetExceeded { retry_after_s, limit, .. } => {
+                assert_eq!(limit, BudgetLimit::TokensPerMin);
+                assert_eq!(retry_after_s, 60.0);
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn tenants_are_isolated() {
+        let s = BudgetStore::new();
+        let sp = spec(1.0, 1e9, 1e9);
+        s.reserve("a", &sp, 1.0, 0.0, 0).unwrap();
+        assert!(s.reserve("a", &sp, 1.0, 0.0, 0).is_err());
+        s.reserve("b", &sp, 1.0, 0.0, 0).unwrap();
+        assert_eq!(s.tenants(), 2);
+    }
+
+    #[test]
+    fn model_quota() {
+        let q = ModelQuota::new(Some(2.0), None);
+        assert!(q.try_take(10.0, 0));
+        assert!(q.try_take(10.0, 0));
+        assert!(!q.try_take(10.0, 0));
+        assert!(q.try_take(10.0, 30_000));
+    }
+
+    proptest! {
+        /// Whatever the sequence, admitted requests never exceed capacity + refill.
+        #[test]
+        fn never_admits_more_than_capacity_plus_refill(steps in proptest::collection::vec((0u32..2000, 1u32..50), 1..200)) {
+            let s = BudgetStore::new();
+            let sp = spec(1e9, 500.0, 1e9);
+            let mut now = 0u32;
+            let mut taken = 0.0;
+            for (dt, amt) in steps {
+                now += dt;
+                if s.reserve("t", &sp, amt as f64, 0.0, now).is_ok() {
+                    taken += amt as f64;
+                }
+            }
+            let bound = 500.0 + now as f64 * 500.0 / 60_000.0;
+            prop_assert!(taken <= bound + 1e-6, "taken {} > bound {}", taken, bound);
+        }
+    }
+}

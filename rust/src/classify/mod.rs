@@ -1,0 +1,53 @@
+//! Capability classification behind one trait, so a trained model (issue: learned routing)
+//! replaces the keyword model without touching the router or its callers.
+
+mod keywords;
+mod rules;
+
+pub use rules::KeywordClassifier;
+
+use crate::capability::Capability;
+use crate::features::Features;
+use crate::request::Request;
+
+/// A classifier's verdict: the class, its confidence, and the score of every class
+/// (probabilities summing to 1, index = `Capability as usize`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub capability: Capability,
+    pub confidence: f32,
+    pub scores: [f32; Capability::COUNT],
+    /// The signals that decided it, for `Decision.reasons` (static names, no user text).
+    pub signals: Vec<&'static str>,
+}
+
+pub trait CapabilityModel: Send + Sync {
+    /// A short name for traces (`"keywords-v1"`).
+    fn name(&self) -> &str;
+    fn classify(&self, req: &Request<'_>, features: &Features) -> Classification;
+}
+
+/// Turn raw class scores into probabilities (softmax at `temperature`).
+pub fn normalize(raw: &[f32; Capability::COUNT], temperature: f32) -> [f32; Capability::COUNT] {
+    let max = raw.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut out = [0.0f32; Capability::COUNT];
+    let mut sum = 0.0;
+    for (o, r) in out.iter_mut().zip(raw.iter()) {
+        *o = ((r - max) / temperature).exp();
+        sum += *o;
+    }
+    for o in out.iter_mut() {
+        *o /= sum;
+    }
+    out
+}
+
+pub fn argmax(p: &[f32; Capability::COUNT]) -> (Capability, f32) {
+    let mut best = 0usize;
+    for i in 1..p.len() {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    (Capability::ALL[best], p[best])
+}

@@ -1,0 +1,190 @@
+//! The configuration as written: plain serde structs, all optional fields defaulted here, so that
+//! `compile.rs` only has to check meaning. Serialized back (defaults filled in) it becomes the
+//! `Router.config` dict the Python layers read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RawConfig {
+    #[serde(default = "one")]
+    pub version: u32,
+    pub models: BTreeMap<String, RawModel>,
+    pub tiers: Vec<RawTier>,
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, RawCapability>,
+    #[serde(default)]
+    pub scoring: RawScoring,
+    #[serde(default)]
+    pub tenants: BTreeMap<String, RawTenant>,
+    #[serde(default)]
+    pub user_tiers: BTreeMap<String, RawUserTier>,
+    #[serde(default)]
+    pub routing: RawRouting,
+    #[serde(default)]
+    pub resilience: RawResilience,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RawModel {
+    /// Wire format: "openai" (any OpenAI-compatible API) or "anthropic".
+    pub provider: String,
+    pub api_base: Option<String>,
+    pub api_key_env: Option<String>,
+    /// The model name sent to the provider (defaults to the key).
+    pub upstream_model: Option<String>,
+    pub input_cost_per_1k: f64,
+    pub output_cost_per_1k: f64,
+    pub context_window: u32,
+    pub max_output_tokens: Option<u32>,
+    /// Typical time to first token; the health tracker refines it from traffic.
+    pub ttft_ms: f64,
+    /// Provider quotas for this deployment (shared by all tenants).
+    pub requests_per_min: Option<f64>,
+    pub tokens_per_min: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RawTier {
+    pub name: String,
+    pub latency_budget_ms: f64,
+    pub success_target: f64,
+    pub models: Vec<String>,
+    pub first_token_timeout_ms: Option<f64>,
+    pub total_timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct RawCapability {
+    pub min_tier: Option<u8>,
+    pub max_tier: Option<u8>,
+    /// Preferred models for this capability, best first; tried before the tier's own order.
+    #[serde(default)]
+    pub models: Vec<String>,
+    pub expected_output_tokens: Option<u32>,
+    /// How demanding the capability is, 0..1 (feeds the complexity score).
+    pub prior: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawScoring {
+    pub weights: RawWeights,
+    /// Complexity at which tiers 1, 2, 3 begin (ascending, one per tier above T0).
+    pub thresholds: Vec<f64>,
+    /// Tokens at which the size signal reaches one half.
+    pub token_scale: f64,
+}
+
+impl Default for RawScoring {
+    fn default() -> Self {
+        RawScoring { weights: RawWeights::default(), thresholds: vec![12.0, 30.0, 55.0], token_scale: 1500.0 }
+    }
+}
+
+/// Weights of the complexity components; the first three are the seed design's formula.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawWeights {
+    pub token_count: f64,
+    pub tool_usage: f64,
+    pub user_tier: f64,
+    pub capability: f64,
+    pub structure: f64,
+}
+
+impl Default for RawWeights {
+    fn default() -> Self {
+        RawWeights { token_count: 0.4, tool_usage: 0.3, user_tier: 0.3, capability: 0.8, structure: 0.4 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct RawTenant {
+    pub requests_per_min: Option<f64>,
+    pub tokens_per_min: Option<f64>,
+    pub usd_per_window: Option<f64>,
+    /// Length of the USD window in seconds (default: one day).
+    pub usd_window_s: Option<f64>,
+    pub min_tier: Option<u8>,
+    pub max_tier: Option<u8>,
+    pub allowed_models: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct RawUserTier {
+    /// 0..1: how much this user tier raises complexity (premium users get stronger models).
+    #[serde(default)]
+    pub score: f64,
+    pub min_tier: Option<u8>,
+    pub max_tier: Option<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawRouting {
+    pub max_fallbacks: u32,
+    /// A pinned model still gets same-tier fallbacks.
+    pub fallbacks_for_pinned: bool,
+    /// Reserve this many output tokens when neither the request nor the capability says.
+    pub default_output_tokens: u32,
+    /// Requests larger than this are refused before any work (bytes of text).
+    pub max_input_bytes: u64,
+}
+
+impl Default for RawRouting {
+    fn default() -> Self {
+        RawRouting { max_fallbacks: 3, fallbacks_for_pinned: true, default_output_tokens: 300, max_input_bytes: 32 << 20 }
+    }
+}
+
+/// Settings of the async provider layer and of the health tracker in the core.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawResilience {
+    pub hedge: bool,
+    /// Fixed hedge delay; when absent it follows the model's observed TTFT p95.
+    pub hedge_delay_ms: Option<f64>,
+    pub max_hedge_share: f64,
+    pub hedge_window_s: f64,
+    pub max_attempts: u32,
+    pub backoff_base_ms: f64,
+    pub backoff_max_ms: f64,
+    pub breaker_consecutive_failures: u32,
+    pub breaker_error_rate: f64,
+    pub breaker_window_s: f64,
+    pub breaker_min_requests: u32,
+    pub breaker_open_ms: f64,
+    pub latency_miss_limit: u32,
+    pub latency_miss_window_s: f64,
+    pub continue_after_truncation: bool,
+    pub refusal_fallback: Option<String>,
+}
+
+impl Default for RawResilience {
+    fn default() -> Self {
+        RawResilience {
+            hedge: true,
+            hedge_delay_ms: None,
+            max_hedge_share: 0.2,
+            hedge_window_s: 60.0,
+            max_attempts: 4,
+            backoff_base_ms: 25.0,
+            backoff_max_ms: 400.0,
+            breaker_consecutive_failures: 5,
+            breaker_error_rate: 0.5,
+            breaker_window_s: 30.0,
+            breaker_min_requests: 10,
+            breaker_open_ms: 5000.0,
+            latency_miss_limit: 3,
+            latency_miss_window_s: 3600.0,
+            continue_after_truncation: false,
+            refusal_fallback: None,
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Byte-level helpers shared by the detectors. Everything works on `&[u8]` so no
+//! index can ever split a UTF-8 sequence into a `&str` slice (no panics by construction).
+
+/// ASCII letter, digit or underscore: the bytes that glue a token together.
+#[inline]
+pub fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// True if the byte before `i` does not continue a token (start of text counts).
+#[inline]
+pub fn boundary_before(bytes: &[u8], i: usize) -> bool {
+    i == 0 || bytes.get(i - 1).map_or(true, |&b| !is_word(b))
+}
+
+/// True if the byte at `i` does not continue a token (end of text counts).
+#[inline]
+pub fn boundary_after(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).map_or(true, |&b| !is_word(b))
+}
+
+/// Case-insensitive (ASCII) search for any of `needles` (lowercase) in `bytes[lo..hi]`,
+/// clamped to the text. Windows are small (tens of bytes), so a naive scan is cheapest.
+pub fn window_has(bytes: &[u8], lo: usize, hi: usize, needles: &[&[u8]]) -> bool {
+    let hi = hi.min(bytes.len());
+    let lo = lo.min(hi);
+    let mut buf = [0u8; 96];
+    let w = &bytes[lo..hi];
+    let w = if w.len() > buf.len() { &w[w.len() - buf.len()..] } else { w };
+    for (d, s) in buf.iter_mut().zip(w) {
+        *d = s.to_ascii_lowercase();
+    }
+    let hay = &buf[..w.len()];
+    needles
+        .iter()
+        .any(|n| !n.is_empty() && memchr::memmem::find(hay, n).is_some())
+}
+
+/// `window_has` over the `n` bytes before `at`.
+pub fn before_has(bytes: &[u8], at: usize, n: usize, needles: &[&[u8]]) -> bool {
+    window_has(bytes, at.saturating_sub(n), at, needles)
+}
+
+/// Converts sorted, non-decreasing byte offsets into code-point offsets in one pass.
+/// Offsets inside a multi-byte sequence round down to the containing character.
+pub fn byte_to_char_offsets(text: &str, offsets: &mut [usize]) {
+    let bytes = text.as_bytes();
+    let mut pos = 0usize;
+    let mut chars = 0usize;
+    for off in offsets.iter_mut() {
+        let target = (*off).min(bytes.len());
+        if target >= pos {
+            chars += bytes[pos..target]
+                .iter()
+                .filter(|&&b| (b & 0xC0) != 0x80)
+                .count();
+            pos = target;
+        }
+        *off = chars;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let t = b"Please call me at";
+        assert!(before_has(t, t.len(), 40, &[b"call"]));
+        assert!(!before_has(t, 3, 40, &[b"call"]));
+        assert!(window_has(t, 0, 999, &[b"please"]));
+    }
+
+    #[test]
+    fn char_offsets() {
+        let s = "é@a.bc x";
+        let mut o = [0, 2, 3, 9];
+        byte_to_char_offsets(s, &mut o);
+        assert_eq!(o, [0, 1, 2, 8]);
+    }
+}

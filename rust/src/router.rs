@@ -1,0 +1,271 @@
+//! The core router: compiled policy + classifier + budgets + health. All methods take `&self`
+//! and are safe to call from many threads at once (the bindings route batches in parallel).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::budget::{BudgetStore, ModelQuota};
+use crate::classify::{CapabilityModel, KeywordClassifier};
+use crate::complexity;
+use crate::config::{self, Format};
+use crate::decision::{Decision, Reason};
+use crate::error::{Error, Result};
+use crate::features::{self, Features};
+use crate::health::{HealthSnapshot, ModelHealth, Outcome};
+use crate::policy::{ModelId, Policy};
+use crate::request::Request;
+use crate::select::{self, Env, Query};
+
+pub struct Router {
+    policy: Arc<Policy>,
+    classifier: Box<dyn CapabilityModel>,
+    budgets: BudgetStore,
+    health: Vec<ModelHealth>,
+    quotas: Vec<ModelQuota>,
+    next_id: AtomicU64,
+    id_salt: u64,
+    epoch: Instant,
+}
+
+/// How the request names its model.
+enum Target {
+    Auto,
+    Tier(u8),
+    Pinned(ModelId),
+}
+
+impl Router {
+    pub fn new(policy: Policy) -> Self {
+        Self::with_classifier(policy, Box::new(KeywordClassifier::new()))
+    }
+
+    pub fn with_classifier(policy: Policy, classifier: Box<dyn CapabilityModel>) -> Self {
+        let health = policy.models.iter().map(|m| ModelHealth::new(m.ttft_ms)).collect();
+        let quotas = policy.models.iter().map(|m| ModelQuota::new(m.requests_per_min, m.tokens_per_min)).collect();
+        let epoch = Instant::now();
+        // Request ids: a bijective mix of a counter and a per-process salt, unique per router.
+        let salt = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+            ^ ((std::process::id() as u64) << 32);
+        Router {
+            policy: Arc::new(policy),
+            classifier,
+            budgets: BudgetStore::new(),
+            health,
+            quotas,
+            next_id: AtomicU64::new(1),
+            id_salt: salt,
+            epoch,
+        }
+    }
+
+    pub fn from_config(text: &str, format: Format) -> Result<Self> {
+        Ok(Self::new(config::load(text, format)?))
+    }
+
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    pub fn classifier_name(&self) -> &str {
+        self.classifier.name()
+    }
+
+    /// Milliseconds since this router was built (u32: 49 days; budgets and breakers only need
+    /// differences, and saturate rather than wrap).
+    pub fn now_ms(&self) -> u32 {
+        self.epoch.elapsed().as_millis().min(u32::MAX as u128) as u32
+    }
+
+    pub fn features(&self, req: &Request<'_>) -> Features {
+        features::extract(req)
+    }
+
+    pub fn route(&self, req: &Request<'_>) -> Result<Decision> {
+        self.route_at(req, self.now_ms())
+    }
+
+    pub fn route_at(&self, req: &Request<'_>, now_ms: u32) -> Result<Decision> {
+        let p = &*self.policy;
+        if req.messages.is_empty() {
+            return Err(Error::invalid("messages", "must contain at least one message"));
+        }
+        let size: u64 = req.messages.iter().map(|m| m.byte_len() as u64).sum();
+        if size > p.routing.max_input_bytes {
+            return Err(Error::TooLarge { size, limit: p.routing.max_input_bytes });
+        }
+        if req.max_tokens == Some(0) {
+            return Err(Error::invalid("max_tokens", "must be >= 1"));
+        }
+        for (name, v) in [("deadline_ms", req.deadline_ms), ("max_cost_usd", req.max_cost_usd)] {
+            if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+                return Err(Error::invalid(name, "must be a finite number > 0"));
+            }
+        }
+        let user_tier = match req.user_tier {
+            None => None,
+            Some(u) => Some(p.user_tiers.get(u).ok_or_else(|| {
+                let mut known: Vec<&str> = p.user_tiers.keys().map(|k| k.as_str()).collect();
+                known.sort_unstable();
+                Error::invalid("user_tier", format!("unknown user tier {u:?}; known: {}", known.join(", ")))
+            })?),
+        };
+        let tenant_name = req.tenant.unwrap_or("default");
+        let tenant = p.tenant(tenant_name);
+        let target = self.target(req.model)?;
+
+        let f = features::extract(req);
+        let cls = self.classifier.classify(req, &f);
+        let (score, components) =
+            complexity::score(&f, &cls, user_tier.map_or(0.0, |u| u.score), &p.capabilities, &p.scoring);
+        let base = complexity::tier_for(score, &p.scoring.thresholds);
+        let mut reasons = Vec::with_capacity(6);
+        reasons.push(Reason::Classified { capability: cls.capability, confidence: cls.confidence });
+        reasons.push(Reason::Scored { complexity: score, tier: base });
+
+        let q = Query {
+            capability: cls.capability,
+            input_tokens: f.input_tokens,
+            max_tokens: req.max_tokens,
+            tenant,
+            user_tier,
+            min_tier: req.min_tier,
+            max_tier: req.max_tier,
+            deadline_ms: req.deadline_ms,
+            max_cost_usd: req.max_cost_usd,
+        };
+        let health = |m: ModelId| self.health[m as usize].view(now_ms);
+        let take_quota = |m: ModelId, tokens: u32| self.quotas[m as usize].try_take(tokens as f64, now_ms);
+        let env = Env { health: &health, take_quota: &take_quota };
+        let sel = match target {
+            Target::Auto => {
+                let (tier, bounds) = select::bound_tier(p, &q, base, &mut reasons)?;
+                select::select(p, &q, tier, &bounds, &env, &mut reasons)?
+            }
+            Target::Tier(t) => {
+                if t < tenant.min_tier || t > tenant.max_tier {
+                    return Err(Error::ModelNotAllowed { model: format!("routecore/t{t}"), tenant: tenant_name.to_string() });
+                }
+                reasons.push(Reason::TierAlias { tier: t });
+                select::select(p, &q, t, &select::Bounds { hard_lo: t, hard_hi: t }, &env, &mut reasons)?
+            }
+            Target::Pinned(m) => {
+                if !tenant.allows(m) {
+                    return Err(Error::ModelNotAllowed { model: p.model(m).name.clone(), tenant: tenant_name.to_string() });
+                }
+                select::check_pinned(p, &q, m)?;
+                reasons.push(Reason::Pinned { model: m });
+                let fallbacks = if p.routing.fallbacks_for_pinned { select::pinned_fallbacks(p, &q, m, &env) } else { Vec::new() };
+                let out = q.output_tokens(p, m);
+                select::Selection { tier: p.model(m).home_tier, model: m, fallbacks, output_tokens: out, cost: p.model(m).cost(f.input_tokens, out) }
+            }
+        };
+        let tokens = (f.input_tokens + sel.output_tokens) as f64;
+        let reservation = match self.budgets.reserve(tenant_name, tenant, tokens, sel.cost, now_ms) {
+            Ok(r) => r,
+            Err(e) => {
+                self.quotas[sel.model as usize].give_back(tokens);
+                return Err(e);
+            }
+        };
+        reasons.push(if tenant.has_budget() { Reason::BudgetAdmitted } else { Reason::NoBudget });
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        Ok(Decision {
+            request_id: splitmix64(n ^ self.id_salt),
+            tier: sel.tier,
+            model: sel.model,
+            fallbacks: sel.fallbacks,
+            capability: cls.capability,
+            capability_confidence: cls.confidence,
+            capability_scores: cls.scores,
+            complexity: score,
+            components,
+            input_tokens: f.input_tokens,
+            output_tokens: sel.output_tokens,
+            estimated_cost_usd: sel.cost,
+            tenant: tenant_name.into(),
+            reservation,
+            budgeted: tenant.has_budget(),
+            reasons,
+            features: f,
+        })
+    }
+
+    fn target(&self, model: Option<&str>) -> Result<Target> {
+        let p = &*self.policy;
+        match model {
+            None | Some("auto") | Some("") => Ok(Target::Auto),
+            Some(m) => {
+                if let Some(rest) = m.strip_prefix("routecore/t").or_else(|| m.strip_prefix("routecore/T")) {
+                    if let Ok(t) = rest.parse::<u8>() {
+                        if t <= p.max_tier() {
+                            return Ok(Target::Tier(t));
+                        }
+                    }
+                }
+                p.model_id(m).map(Target::Pinned).ok_or_else(|| Error::UnknownModel { model: m.to_string(), known: p.model_names() })
+            }
+        }
+    }
+
+    /// Settle a decision's reservation with the real usage; returns the actual cost in USD.
+    pub fn reconcile(&self, d: &Decision, input_tokens: u32, output_tokens: u32) -> f64 {
+        self.reconcile_model(d, d.model, input_tokens, output_tokens)
+    }
+
+    /// As `reconcile`, when a fallback model (priced differently) served the request.
+    pub fn reconcile_model(&self, d: &Decision, served_by: ModelId, input_tokens: u32, output_tokens: u32) -> f64 {
+        let p = &*self.policy;
+        let cost = p.model(served_by).cost(input_tokens, output_tokens);
+        let spec = p.tenant(&d.tenant);
+        self.budgets.settle(&d.tenant, spec, d.reservation, (input_tokens + output_tokens) as f64, cost);
+        cost
+    }
+
+    /// Return a decision's reservation (nothing was served).
+    pub fn release(&self, d: &Decision) {
+        let spec = self.policy.tenant(&d.tenant);
+        self.budgets.refund(&d.tenant, spec, d.reservation);
+    }
+
+    fn model_id(&self, model: &str) -> Result<ModelId> {
+        self.policy.model_id(model).ok_or_else(|| Error::UnknownModel { model: model.to_string(), known: self.policy.model_names() })
+    }
+
+    /// Report one provider attempt; feeds TTFT statistics and the breaker.
+    pub fn record(&self, model: &str, o: &Outcome) -> Result<()> {
+        let id = self.model_id(model)?;
+        let budget = self.policy.tiers[self.policy.model(id).home_tier as usize].latency_budget_ms;
+        self.health[id as usize].record(o, budget, self.now_ms(), &self.policy.resilience);
+        Ok(())
+    }
+
+    /// Breaker admission for one attempt on `model`.
+    pub fn allow(&self, model: &str) -> Result<bool> {
+        let id = self.model_id(model)?;
+        Ok(self.health[id as usize].allow(self.now_ms(), &self.policy.resilience))
+    }
+
+    pub fn health(&self, model: &str) -> Result<HealthSnapshot> {
+        let id = self.model_id(model)?;
+        Ok(self.health[id as usize].snapshot())
+    }
+
+    pub fn budget_levels(&self, tenant: &str) -> Option<[f64; 3]> {
+        self.budgets.levels(tenant, self.policy.tenant(tenant), self.now_ms())
+    }
+
+    pub fn tenants_tracked(&self) -> usize {
+        self.budgets.tenants()
+    }
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,381 @@
+//! One linear pass over a text that counts what token estimation and script detection need.
+//!
+//! The counters are deliberately tokenizer-shaped (word lengths, digit groups of three, punctuation
+//! runs, per-script characters) because BPE vocabularies like `o200k_base` merge along exactly those
+//! lines; `tokens.rs` turns them into an estimate with fitted coefficients.
+
+/// Script of a text, from its letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    Unknown = 0,
+    Latin = 1,
+    Cyrillic = 2,
+    Greek = 3,
+    Arabic = 4,
+    Hebrew = 5,
+    Devanagari = 6,
+    Thai = 7,
+    Han = 8,
+    Japanese = 9,
+    Hangul = 10,
+    OtherIndic = 11,
+}
+
+impl Script {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Script::Unknown => "unknown",
+            Script::Latin => "latin",
+            Script::Cyrillic => "cyrillic",
+            Script::Greek => "greek",
+            Script::Arabic => "arabic",
+            Script::Hebrew => "hebrew",
+            Script::Devanagari => "devanagari",
+            Script::Thai => "thai",
+            Script::Han => "han",
+            Script::Japanese => "japanese",
+            Script::Hangul => "hangul",
+            Script::OtherIndic => "other_indic",
+        }
+    }
+    pub fn is_cjk(self) -> bool {
+        matches!(self, Script::Han | Script::Japanese | Script::Hangul)
+    }
+}
+
+/// Counter indices (also the order of the token-estimate coefficients).
+pub mod idx {
+    pub const W_1_2: usize = 0; // ASCII/Latin words of 1-2 letters
+    pub const W_3_5: usize = 1;
+    pub const W_6_8: usize = 2;
+    pub const W_9_12: usize = 3;
+    pub const W_LONG_CHARS: usize = 4; // letters in words longer than 12
+    pub const CAMEL: usize = 5; // lower→upper transitions inside words (code identifiers)
+    pub const DIGIT_GROUPS: usize = 6; // digit runs split into groups of up to three
+    pub const PUNCT: usize = 7;
+    pub const PUNCT_RUNS: usize = 8;
+    pub const NEWLINE_RUNS: usize = 9;
+    pub const SPACE_RUNS: usize = 10; // runs of 2+ spaces/tabs (indentation)
+    pub const LATIN_EXT: usize = 11; // accented Latin letters
+    pub const CYRILLIC: usize = 12;
+    pub const GREEK: usize = 13;
+    pub const ARABIC_HEBREW: usize = 14;
+    pub const INDIC: usize = 15;
+    pub const THAI: usize = 16;
+    pub const HAN: usize = 17;
+    pub const KANA: usize = 18;
+    pub const HANGUL: usize = 19;
+    pub const OTHER: usize = 20; // emoji, symbols, CJK punctuation, combining marks
+    pub const NONLATIN_WORDS: usize = 21; // words in spaced non-Latin scripts
+    pub const N: usize = 22;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TextStats {
+    pub c: [u32; idx::N],
+    pub chars: u32,
+    pub devanagari: u32,
+    pub hebrew: u32,
+    /// Structural punctuation, counted in the same pass for the feature extractor.
+    pub qmarks: u32,
+    pub braces: u32,
+    pub math_ops: u32,
+    pub dollars: u32,
+    pub backslashes: u32,
+    pub backticks: u32,
+    pub pipes: u32,
+    pub quotes: u32,
+    pub colons: u32,
+    pub semicolons: u32,
+}
+
+// ASCII byte classes.
+const OTHER: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 3;
+const SPACE: u8 = 4;
+const NEWLINE: u8 = 5;
+const PUNCT: u8 = 6;
+
+const fn ascii_table() -> [u8; 128] {
+    let mut t = [OTHER; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b' ' || b == b'\t' {
+            SPACE
+        } else if b == b'\n' || b == b'\r' {
+            NEWLINE
+        } else if b.is_ascii_punctuation() {
+            PUNCT
+        } else {
+            OTHER
+        };
+        i += 1;
+    }
+    t
+}
+static ASCII: [u8; 128] = ascii_table();
+
+/// Which bucket a non-ASCII code point falls in; `true` in the second slot if it is a word letter
+/// of a space-separated script.
+#[inline]
+fn classify_cp(cp: u32) -> (usize, bool) {
+    match cp {
+        0x00C0..=0x00D6 | 0x00D8..=0x00F6 | 0x00F8..=0x024F | 0x1E00..=0x1EFF => (idx::LATIN_EXT, true),
+        0x0400..=0x052F => (idx::CYRILLIC, true),
+        0x0370..=0x03FF => (idx::GREEK, true),
+        0x0590..=0x05FF | 0x0600..=0x06FF | 0x0750..=0x077F => (idx::ARABIC_HEBREW, true),
+        0x0900..=0x0DFF => (idx::INDIC, true),
+        0x0E00..=0x0E7F => (idx::THAI, false),
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => (idx::HAN, false),
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => (idx::KANA, false),
+        0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F => (idx::HANGUL, false),
+        _ => (idx::OTHER, false),
+    }
+}
+
+#[derive(Default)]
+struct WordState {
+    len: u32,
+    nonlatin: bool,
+    prev_lower: bool,
+}
+
+impl TextStats {
+    #[inline]
+    fn end_word(&mut self, w: &mut WordState) {
+        if w.len > 0 {
+            let slot = match w.len {
+                1..=2 => idx::W_1_2,
+                3..=5 => idx::W_3_5,
+                6..=8 => idx::W_6_8,
+                9..=12 => idx::W_9_12,
+                _ => idx::W_LONG_CHARS,
+            };
+            self.c[slot] += if slot == idx::W_LONG_CHARS { w.len } else { 1 };
+        }
+        if w.nonlatin {
+            self.c[idx::NONLATIN_WORDS] += 1;
+        }
+        *w = WordState::default();
+    }
+
+    /// Count `text` into `self` (accumulates, so several parts can share one `TextStats`).
+    pub fn add(&mut self, text: &str) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        let mut w = WordState::default();
+        let mut digits = 0u32;
+        let mut prev = OTHER; // class of the previous ASCII char (OTHER after non-ASCII)
+        let mut spaces = 0u32;
+        let mut chars = 0u32;
+        while i < b.len() {
+            let byte = b[i];
+            chars += 1;
+            if byte < 0x80 {
+                let cls = ASCII[byte as usize];
+                if cls != DIGIT && digits > 0 {
+                    self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+                    digits = 0;
+                }
+                if cls != SPACE && spaces > 0 {
+                    if spaces >= 2 {
+                        self.c[idx::SPACE_RUNS] += 1;
+                    }
+                    spaces = 0;
+                }
+                match cls {
+                    LOWER => {
+                        if w.nonlatin {
+                            self.end_word(&mut w);
+                        }
+                        w.len += 1;
+                        w.prev_lower = true;
+                    }
+                    UPPER => {
+                        if w.nonlatin {
+                            self.end_word(&mut w);
+                        }
+                        if w.prev_lower {
+                            self.c[idx::CAMEL] += 1;
+                        }
+                        w.len += 1;
+                        w.prev_lower = false;
+                    }
+                    _ => {
+                        self.end_word(&mut w);
+                        match cls {
+                            DIGIT => digits += 1,
+                            SPACE => spaces += 1,
+                            NEWLINE => {
+                                if prev != NEWLINE {
+                                    self.c[idx::NEWLINE_RUNS] += 1;
+                                }
+                            }
+                            PUNCT => {
+                                match byte {
+                                    b'?' => self.qmarks += 1,
+                                    b'{' => self.braces += 1,
+                                    b'=' | b'+' | b'^' | b'*' | b'/' | b'<' | b'>' => self.math_ops += 1,
+                                    b'$' => self.dollars += 1,
+                                    b'\\' => self.backslashes += 1,
+                                    b'`' => self.backticks += 1,
+                                    b'|' => self.pipes += 1,
+                                    b'"' => self.quotes += 1,
+                                    b':' => self.colons += 1,
+                                    b';' => self.semicolons += 1,
+                                    _ => {}
+                                }
+                                self.c[idx::PUNCT] += 1;
+                                if prev != PUNCT {
+                                    self.c[idx::PUNCT_RUNS] += 1;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                prev = cls;
+                i += 1;
+                continue;
+            }
+            // Non-ASCII: decode one code point (the input is valid UTF-8).
+            let (cp, width) = decode(b, i);
+            i += width;
+            if digits > 0 {
+                self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+                digits = 0;
+            }
+            if spaces >= 2 {
+                self.c[idx::SPACE_RUNS] += 1;
+            }
+            spaces = 0;
+            prev = OTHER;
+            let (slot, wordy) = classify_cp(cp);
+            self.c[slot] += 1;
+            match cp {
+                0x0900..=0x097F => self.devanagari += 1,
+                0x0590..=0x05FF => self.hebrew += 1,
+                0xFF1F | 0x061F => self.qmarks += 1, // fullwidth and Arabic question marks
+                0x2200..=0x22FF | 0x00B1 | 0x00D7 | 0x00F7 | 0x03C0 => self.math_ops += 1,
+                _ => {}
+            }
+            if slot == idx::LATIN_EXT {
+                if w.nonlatin {
+                    self.end_word(&mut w);
+                }
+                w.len += 1;
+                w.prev_lower = true;
+            } else if wordy {
+                if w.len > 0 && !w.nonlatin {
+                    self.end_word(&mut w);
+                }
+                w.nonlatin = true;
+            } else {
+                self.end_word(&mut w);
+            }
+        }
+        self.end_word(&mut w);
+        if digits > 0 {
+            self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+        }
+        if spaces >= 2 {
+            self.c[idx::SPACE_RUNS] += 1;
+        }
+        self.chars += chars;
+    }
+
+    pub fn of(text: &str) -> Self {
+        let mut s = TextStats::default();
+        s.add(text);
+        s
+    }
+
+    /// Dominant script by letter counts.
+    pub fn script(&self) -> Script {
+        let latin = self.c[idx::W_1_2] * 2
+            + self.c[idx::W_3_5] * 4
+            + self.c[idx::W_6_8] * 7
+            + self.c[idx::W_9_12] * 10
+            + self.c[idx::W_LONG_CHARS]
+            + self.c[idx::LATIN_EXT];
+        let arabic = self.c[idx::ARABIC_HEBREW] - self.hebrew;
+        let indic_other = self.c[idx::INDIC] - self.devanagari;
+        let cjk = self.c[idx::HAN] + self.c[idx::KANA];
+        let candidates = [
+            (latin, Script::Latin),
+            (self.c[idx::CYRILLIC], Script::Cyrillic),
+            (self.c[idx::GREEK], Script::Greek),
+            (arabic, Script::Arabic),
+            (self.hebrew, Script::Hebrew),
+            (self.devanagari, Script::Devanagari),
+            (indic_other, Script::OtherIndic),
+            (self.c[idx::THAI], Script::Thai),
+            // CJK characters carry several letters' worth of meaning each.
+            (cjk * 3, if self.c[idx::KANA] * 10 >= cjk && cjk > 0 { Script::Japanese } else { Script::Han }),
+            (self.c[idx::HANGUL] * 2, Script::Hangul),
+        ];
+        let mut best = (0u32, Script::Unknown);
+        for (n, s) in candidates {
+            if n > best.0 {
+                best = (n, s);
+            }
+        }
+        best.1
+    }
+}
+
+/// Decode the code point starting at `i` of valid UTF-8; returns (code point, byte width).
+#[inline]
+fn decode(b: &[u8], i: usize) -> (u32, usize) {
+    let b0 = b[i] as u32;
+    let cont = |k: usize| (b.get(i + k).copied().unwrap_or(0x80) as u32) & 0x3F;
+    if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_words_digits_and_punct() {
+        let s = TextStats::of("Hello, world! 12345 fooBar");
+        assert_eq!(s.c[idx::W_3_5], 2);
+        assert_eq!(s.c[idx::W_6_8], 1);
+        assert_eq!(s.c[idx::CAMEL], 1);
+        assert_eq!(s.c[idx::DIGIT_GROUPS], 2);
+        assert_eq!(s.c[idx::PUNCT], 2);
+        assert_eq!(s.chars, 26);
+    }
+
+    #[test]
+    fn detects_scripts() {
+        assert_eq!(TextStats::of("what is the capital of france").script(), Script::Latin);
+        assert_eq!(TextStats::of("请把这段话翻译成英文").script(), Script::Han);
+        assert_eq!(TextStats::of("これは日本語の文章です").script(), Script::Japanese);
+        assert_eq!(TextStats::of("안녕하세요 반갑습니다").script(), Script::Hangul);
+        assert_eq!(TextStats::of("Привет, как дела?").script(), Script::Cyrillic);
+        assert_eq!(TextStats::of("नमस्ते आप कैसे हैं").script(), Script::Devanagari);
+        assert_eq!(TextStats::of("مرحبا كيف حالك").script(), Script::Arabic);
+        assert_eq!(TextStats::of("1234 !!").script(), Script::Unknown);
+    }
+
+    #[test]
+    fn chars_count_code_points() {
+        assert_eq!(TextStats::of("héllo 世界 🎉").chars, 10);
+    }
+}
