@@ -188,7 +188,7 @@ def anthropic_tail(a: Answer) -> bytes:
 
 
 def anthropic_error(status: int, code: str | None, message: str) -> bytes:
-    etype = code or {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error"}.get(
-        status, "api_error" if status >= 500 else "invalid_request_error"
-    )
+    known = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+             413: "request_too_large", 429: "rate_limit_error", 529: "overloaded_error"}
+    etype = code or known.get(status, "api_error" if status >= 500 else "invalid_request_error")
     return _dumps({"type": "error", "error": {"type": etype, "message": message}}).encode()
