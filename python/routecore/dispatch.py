@@ -1,0 +1,239 @@
+"""From a routing decision to an answer, within the turn's deadline.
+
+``Dispatcher`` is what ``Router.complete`` / ``Router.stream`` call into: it owns the pooled HTTP
+clients, the health sink (the Router itself once it exposes the health API), the hedge budget and
+the backoff; each call gets its own attempt loop (resilience/call.py). One Dispatcher per event
+loop (the pooled connections belong to the loop that opened them).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any, Protocol
+
+from routecore.completion import Accumulator, Attempt, Completion, Usage
+from routecore.provider_errors import AllProvidersFailed, ProviderError
+from routecore.providers import ADAPTERS, ChatRequest, ClientPool, Provider
+from routecore.resilience.backoff import Backoff
+from routecore.resilience.call import Call, DecisionLike, Live, Shared
+from routecore.resilience.config import DispatchConfig
+from routecore.resilience.health import HealthSink, InMemoryHealth
+from routecore.resilience.hedge import HedgeBudget
+from routecore.resilience.timeouts import follow
+
+CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not repeat anything."
+
+
+class RouterLike(Protocol):
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int) -> None: ...
+    def release(self, decision: Any) -> None: ...
+
+
+def _health_of(router: RouterLike) -> HealthSink | None:
+    """The router is the health sink once it exposes the (Rust) health API."""
+    return router if isinstance(router, HealthSink) else None
+
+
+class Dispatcher:
+    def __init__(self, router: RouterLike, *, health: HealthSink | None = None,
+                 clients: ClientPool | None = None, env: Mapping[str, str] | None = None,
+                 rng: random.Random | None = None) -> None:
+        self._router = router
+        self.config = DispatchConfig.from_router_config(router.config, env)
+        pol = self.config.resilience
+        self.health: HealthSink = health or _health_of(router) or InMemoryHealth(pol)
+        self._clients = clients or ClientPool()
+        self._providers: dict[str, Provider] = {}
+        self._shared = Shared(
+            models=self.config.models, policy=pol, health=self.health,
+            hedges=HedgeBudget(pol.max_hedge_share, pol.hedge_window_s),
+            backoff=Backoff(pol.backoff_base_ms, pol.backoff_max_ms, rng or random.Random()),
+            provider=self._provider,
+        )
+
+    @property
+    def hedge_budget(self) -> HedgeBudget:
+        return self._shared.hedges
+
+    def _provider(self, model: str) -> Provider:
+        p = self._providers.get(model)
+        if p is None:
+            dep = self.config.models[model]
+            p = ADAPTERS[dep.provider](dep, self._clients.get(dep.api_base))
+            self._providers[model] = p
+        return p
+
+    def _call(self, decision: DecisionLike, deadline_ms: float | None, stream_upstream: bool) -> Call:
+        tier = self.config.tier(decision.tier)
+        budget = tier.total_timeout_ms if deadline_ms is None else min(deadline_ms, tier.total_timeout_ms)
+        return Call(self._shared, decision, tier, budget / 1000.0, stream_upstream)
+
+    async def complete(self, decision: DecisionLike, request: ChatRequest, *,
+                       deadline_ms: float | None = None, stream_upstream: bool = True) -> Completion:
+        """The whole answer. Upstream streams by default so first-token timeouts and hedging work;
+        nothing reaches the caller before the end, so any failure fails over transparently."""
+        call = self._call(decision, deadline_ms, stream_upstream)
+        ok = False
+        try:
+            while True:
+                live = await call.open(request, input_tokens=decision.input_tokens)
+                acc = Accumulator()
+                for d in live.head:
+                    acc.add(d)
+                try:
+                    async for d in follow(live.gen, call.deadline_at, live.attempt.model):
+                        acc.add(d)
+                except ProviderError as exc:
+                    call.failed_after_commit(live, exc, _out_tokens(acc))
+                    continue
+                call.succeeded(live)
+                ok = True
+                return self._settle(call, live, acc, truncated=False)
+        finally:
+            if not ok:
+                self._router.release(decision)
+
+    def stream(self, decision: DecisionLike, request: ChatRequest, *,
+               deadline_ms: float | None = None) -> CompletionStream:
+        return CompletionStream(self, decision, request, deadline_ms)
+
+    def _settle(self, call: Call, live: Live, acc: Accumulator, truncated: bool) -> Completion:
+        usage = acc.usage or Usage(call.decision.input_tokens, _out_tokens(acc))
+        total = Usage(usage.input_tokens + call.extra_input_tokens,
+                      usage.output_tokens + call.extra_output_tokens)
+        self._router.reconcile(call.decision, total.input_tokens, total.output_tokens)
+        now = time.perf_counter()
+        first = next((a.ttft_ms for a in call.attempts if a.ttft_ms is not None and a.outcome == "ok"),
+                     live.attempt.ttft_ms)
+        return Completion(
+            id=call.decision.request_id, model=live.attempt.model, content=acc.text or None,
+            tool_calls=acc.tool_calls(), finish_reason=acc.finish_reason, usage=usage,
+            decision=call.decision, attempts=call.attempts,
+            ttft_ms=None if first is None else first + live.attempt.started_ms,
+            latency_ms=(now - call.t0) * 1000.0, truncated=truncated,
+        )
+
+    async def aclose(self) -> None:
+        for task in list(self._shared.background):
+            task.cancel()
+        await self._clients.aclose()
+
+
+def _out_tokens(acc: Accumulator) -> int:
+    # Used only when the provider reported no usage; ~4 characters per token.
+    chars = len(acc.text) + sum(len(t.arguments) for t in acc.tools.values())
+    return max(1, chars // 4)
+
+
+class CompletionStream:
+    """Async iterator of OpenAI ``chat.completion.chunk`` dicts.
+
+    Failures before the first useful token are handled out of sight. After it, the stream either
+    continues on a fallback from the partial output (``continue_after_truncation``) or ends with a
+    chunk whose ``finish_reason`` is ``"error"`` and whose ``error`` says why: it never just stops.
+    Afterwards ``completion`` (or ``error``) and ``attempts`` describe what happened.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, decision: DecisionLike, request: ChatRequest,
+                 deadline_ms: float | None) -> None:
+        self._d = dispatcher
+        self.decision = decision
+        self._request = request
+        self._deadline_ms = deadline_ms
+        self._call: Call | None = None
+        self.completion: Completion | None = None
+        self.error: ProviderError | None = None
+        self._gen = self._run()
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return self._call.attempts if self._call is not None else []
+
+    def __aiter__(self) -> CompletionStream:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        await self._gen.aclose()
+
+    async def __aenter__(self) -> CompletionStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _run(self) -> AsyncGenerator[dict[str, Any], None]:
+        d = self._d
+        call = self._call = d._call(self.decision, self._deadline_ms, True)
+        rid, created = self.decision.request_id, int(time.time())
+        acc = Accumulator()
+        settled = False
+        live: Live | None = None
+        try:
+            live = await call.open(self._request, input_tokens=self.decision.input_tokens)
+            head = live.head
+            while True:
+                try:
+                    for delta in head:
+                        acc.add(delta)
+                        yield delta.to_chunk(rid, live.attempt.model, created)
+                    async for delta in follow(live.gen, call.deadline_at, live.attempt.model):
+                        acc.add(delta)
+                        yield delta.to_chunk(rid, live.attempt.model, created)
+                except ProviderError as exc:
+                    call.failed_after_commit(live, exc, _out_tokens(acc))
+                    nxt = await self._continue(call, acc)
+                    if nxt is None:
+                        self.error = exc
+                        yield _error_chunk(rid, live.attempt.model, created, exc)
+                        self.completion = d._settle(call, live, acc, truncated=True)
+                        settled = True
+                        return
+                    live = nxt
+                    head = [x for x in live.head if x.useful or x.finish_reason or x.usage]
+                    continue
+                call.succeeded(live)
+                self.completion = d._settle(call, live, acc, truncated=False)
+                settled = True
+                return
+        except AllProvidersFailed as exc:
+            self.error = exc
+            raise
+        finally:
+            if live is not None and not settled:
+                await live.gen.aclose()  # the caller stopped early: close the upstream now
+            if not settled:
+                d._router.release(self.decision)
+
+    async def _continue(self, call: Call, acc: Accumulator) -> Live | None:
+        """Resume on a fallback from the partial text (not possible inside a tool call)."""
+        if not call.s.policy.continue_after_truncation or acc.tools:
+            return None
+        msgs = [*self._request.messages, {"role": "assistant", "content": acc.text},
+                {"role": "user", "content": CONTINUE_PROMPT}]
+        req = ChatRequest(msgs, self._request.tools, self._request.tool_choice,
+                          self._request.response_format, self._request.max_tokens,
+                          self._request.temperature, self._request.top_p, self._request.stop)
+        try:
+            return await call.open(req, input_tokens=self.decision.input_tokens + _out_tokens(acc),
+                                   continuation=True)
+        except AllProvidersFailed:
+            return None
+
+
+def _error_chunk(rid: str, model: str, created: int, exc: ProviderError) -> dict[str, Any]:
+    return {
+        "id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
+        "error": {"type": "stream_truncated", "kind": exc.kind, "error_type": type(exc).__name__,
+                  "message": exc.message},
+    }
+
+
+__all__ = ["CompletionStream", "Dispatcher", "RouterLike"]

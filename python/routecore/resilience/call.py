@@ -1,0 +1,280 @@
+"""One call's attempt loop: timeout ⊂ hedge ⊂ fallback chain ⊂ deadline.
+
+``Call.open`` starts attempts until one produces its first useful delta (the commit point: nothing
+reaches the caller before it, so every earlier failure is handled transparently). Hedging runs
+inside: if the primary is silent at the hedge delay, the fastest fresh candidate is started too and
+the first useful token wins; the loser is cancelled, which closes its connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from routecore.completion import Attempt, Delta
+from routecore.provider_errors import (
+    AllProvidersFailed,
+    ContextWindowExceeded,
+    ProviderError,
+)
+from routecore.providers.base import ChatRequest, Provider
+from routecore.providers.config import Deployment
+from routecore.resilience.backoff import Backoff
+from routecore.resilience.config import ResiliencePolicy, TierPolicy
+from routecore.resilience.fallback import Candidate, FallbackChain
+from routecore.resilience.health import HealthSink
+from routecore.resilience.hedge import HedgeBudget, hedge_delay_s
+from routecore.resilience.timeouts import until_useful
+
+
+class DecisionLike(Protocol):
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def tier(self) -> int: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def fallbacks(self) -> list[str]: ...
+    @property
+    def input_tokens(self) -> int: ...
+
+
+@dataclass(slots=True)
+class Shared:
+    """What all calls of one Dispatcher share."""
+
+    models: Mapping[str, Deployment]
+    policy: ResiliencePolicy
+    health: HealthSink
+    hedges: HedgeBudget
+    backoff: Backoff
+    provider: Callable[[str], Provider]
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def expected_ttft_ms(self, model: str) -> float:
+        ewma = self.health.health(model).get("ttft_ewma_ms")
+        return float(ewma) if isinstance(ewma, (int, float)) else self.models[model].ttft_ms
+
+
+@dataclass(slots=True)
+class Live:
+    """A started attempt; after ``open`` returns it, ``head`` holds its first useful delta."""
+
+    cand: Candidate
+    attempt: Attempt
+    gen: AsyncGenerator[Delta, None]
+    started: float  # perf_counter
+    started_loop: float  # loop time, for deadlines
+    head: list[Delta] = field(default_factory=list)
+    task: asyncio.Task[list[Delta]] | None = None
+
+
+class Call:
+    def __init__(self, shared: Shared, decision: DecisionLike, tier: TierPolicy, deadline_s: float,
+                 stream_upstream: bool = True) -> None:
+        self.s = shared
+        self.decision = decision
+        self.tier = tier
+        self.loop = asyncio.get_running_loop()
+        # Deadlines are on loop time (what timers use); measurements on perf_counter, because
+        # uvloop's clock only advances once per loop iteration, in whole milliseconds.
+        self.deadline_at = self.loop.time() + deadline_s
+        self.t0 = time.perf_counter()
+        self.stream_upstream = stream_upstream
+        self.attempts: list[Attempt] = []
+        self.chain = FallbackChain([decision.model, *decision.fallbacks], shared.models,
+                                   shared.backoff, shared.policy.refusal_fallback)
+        self.last_error: ProviderError | None = None
+        self.extra_input_tokens = 0  # billed by attempts whose answer was not used
+        self.extra_output_tokens = 0
+        shared.hedges.note_request()
+
+    # ------------------------------------------------------------------ open
+
+    async def open(self, req: ChatRequest, *, input_tokens: int, continuation: bool = False) -> Live:
+        while True:
+            now = self.loop.time()
+            started = sum(1 for a in self.attempts if a.outcome not in ("skipped",))
+            if started >= self.s.policy.max_attempts:
+                raise self.fail("attempt limit reached")
+            nxt = self.chain.next(now, self.deadline_at)
+            if nxt is None:
+                raise self.fail("no candidate left within the deadline")
+            cand, wait = nxt
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not self._admissible(cand, req, input_tokens, continuation):
+                continue
+            live = await self._race(self._start(cand, req, hedge=False, continuation=continuation),
+                                    req, input_tokens, continuation)
+            if live is not None:
+                return live
+
+    def _admissible(self, cand: Candidate, req: ChatRequest, input_tokens: int,
+                    continuation: bool) -> bool:
+        dep = self.s.models[cand.model]
+        now = self.loop.time()
+        if input_tokens + (req.max_tokens or 0) > dep.context_window:
+            err = ContextWindowExceeded("prompt exceeds the context window (checked before sending)",
+                                        model=dep.name)
+            self._skip(cand, "context_window", err.message, continuation)
+            self.chain.failed(cand, err, now, self.deadline_at)
+            self.last_error = err
+            return False
+        if now + self.s.expected_ttft_ms(dep.name) / 1000.0 > self.deadline_at:
+            self._skip(cand, "timeout", "expected TTFT exceeds the remaining deadline", continuation)
+            return False
+        if not self.s.health.allow(dep.name):
+            self._skip(cand, None, "circuit breaker open", continuation)
+            return False
+        return True
+
+    def _skip(self, cand: Candidate, kind: str | None, detail: str, continuation: bool) -> None:
+        dep = self.s.models[cand.model]
+        self.attempts.append(Attempt(dep.name, dep.provider, continuation=continuation,
+                                     started_ms=self._ms(time.perf_counter()), outcome="skipped",
+                                     error_kind=kind, detail=detail))
+
+    def _start(self, cand: Candidate, req: ChatRequest, *, hedge: bool, continuation: bool) -> Live:
+        dep = self.s.models[cand.model]
+        now = time.perf_counter()
+        attempt = Attempt(dep.name, dep.provider, hedge=hedge, continuation=continuation,
+                          started_ms=self._ms(now))
+        self.attempts.append(attempt)
+        gen = self.s.provider(dep.name).deltas(req, stream=self.stream_upstream)
+        return Live(cand, attempt, gen, now, self.loop.time())
+
+    def _first_token_at(self, live: Live) -> float:
+        if not self.stream_upstream:  # a whole response's first token is its last
+            return self.deadline_at
+        return min(live.started_loop + self.tier.first_token_timeout_ms / 1000.0, self.deadline_at)
+
+    async def _race(self, primary: Live, req: ChatRequest, input_tokens: int,
+                    continuation: bool) -> Live | None:
+        p = self.s.policy
+        if not (p.hedge and self.stream_upstream and self.chain.has_fresh()):
+            try:  # nothing to hedge with: no task, no wait set
+                primary.head = await until_useful(primary.gen, self._first_token_at(primary),
+                                                  primary.attempt.model)
+            except ProviderError as exc:
+                self._failed(primary, exc)
+                return None
+            self._committed(primary)
+            return primary
+        delay = hedge_delay_s(p.hedge_delay_ms, self.s.health.health(primary.attempt.model),
+                              self.s.models[primary.attempt.model].ttft_ms,
+                              self.tier.first_token_timeout_ms)
+        racing: dict[asyncio.Task[list[Delta]], Live] = {}
+        self._launch(primary, racing)
+        hedge_at: float | None = primary.started_loop + delay
+        try:
+            while racing:
+                timeout = None if hedge_at is None else max(0.0, hedge_at - self.loop.time())
+                done, _ = await asyncio.wait(racing, timeout=timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    hedge_at = None  # one hedge per race
+                    self._maybe_hedge(req, input_tokens, continuation, racing)
+                    continue
+                for task in done:
+                    live = racing.pop(task)
+                    err = task.exception()
+                    if err is None:
+                        live.head = task.result()
+                        self._committed(live)
+                        return live
+                    if not isinstance(err, ProviderError):
+                        raise err
+                    self._failed(live, err)
+        finally:
+            for task, loser in racing.items():
+                self._lost(loser, task)
+        return None
+
+    def _launch(self, live: Live, racing: dict[asyncio.Task[list[Delta]], Live]) -> None:
+        live.task = asyncio.ensure_future(
+            until_useful(live.gen, self._first_token_at(live), live.attempt.model))
+        racing[live.task] = live
+
+    def _maybe_hedge(self, req: ChatRequest, input_tokens: int, continuation: bool,
+                     racing: dict[asyncio.Task[list[Delta]], Live]) -> None:
+        while self.chain.has_fresh():
+            cand = self.chain.take_fastest(self.s.expected_ttft_ms)
+            if cand is None or not self._admissible(cand, req, input_tokens, continuation):
+                continue
+            if not self.s.hedges.try_acquire():
+                self.chain.push_front(cand)  # no budget: keep it as a plain fallback
+                return
+            self._launch(self._start(cand, req, hedge=True, continuation=continuation), racing)
+            return
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _committed(self, live: Live) -> None:
+        a = live.attempt
+        a.billed = True
+        a.ttft_ms = (time.perf_counter() - live.started) * 1000.0
+
+    def _failed(self, live: Live, exc: ProviderError) -> None:
+        now = self.loop.time()
+        a = live.attempt
+        a.outcome = "error"
+        a.error_kind, a.error_type, a.status = exc.kind, type(exc).__name__, exc.status
+        a.detail = exc.message
+        a.duration_ms = (time.perf_counter() - live.started) * 1000.0
+        self.last_error = exc
+        self.s.health.record_outcome(a.model, ok=False, ttft_ms=a.ttft_ms, total_ms=a.duration_ms,
+                                     error=exc.kind, deadline_missed=self._missed(a))
+        self.chain.failed(live.cand, exc, now, self.deadline_at)
+
+    def _lost(self, live: Live, task: asyncio.Task[list[Delta]]) -> None:
+        a = live.attempt
+        a.outcome = "lost_race"
+        a.duration_ms = (time.perf_counter() - live.started) * 1000.0
+        task.cancel()  # cancels the read inside the adapter: its connection is closed, not reused
+        if task.done() and not task.cancelled() and task.exception() is None:
+            self._background(live.gen.aclose())
+        elif not task.done():
+            self.s.background.add(task)
+            task.add_done_callback(self._reaped)
+        self.extra_input_tokens += self.decision.input_tokens  # the provider had started work
+        self.s.health.record_outcome(a.model, ok=False, ttft_ms=None, total_ms=a.duration_ms,
+                                     error="cancelled", deadline_missed=self._missed(a))
+
+    def _reaped(self, task: asyncio.Task[Any]) -> None:
+        self.s.background.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not warn about it
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.s.background.add(task)
+        task.add_done_callback(self._reaped)
+
+    def succeeded(self, live: Live) -> None:
+        a = live.attempt
+        a.outcome = "ok"
+        a.duration_ms = (time.perf_counter() - live.started) * 1000.0
+        self.s.health.record_outcome(a.model, ok=True, ttft_ms=a.ttft_ms, total_ms=a.duration_ms,
+                                     error=None, deadline_missed=self._missed(a))
+
+    def failed_after_commit(self, live: Live, exc: ProviderError, output_tokens: int) -> None:
+        self._failed(live, exc)
+        self.extra_input_tokens += self.decision.input_tokens
+        self.extra_output_tokens += output_tokens
+
+    def _missed(self, a: Attempt) -> bool:
+        waited = a.ttft_ms if a.ttft_ms is not None else a.duration_ms
+        return waited is not None and waited > self.tier.latency_budget_ms
+
+    def _ms(self, t: float) -> float:
+        return (t - self.t0) * 1000.0
+
+    def fail(self, why: str) -> AllProvidersFailed:
+        late = self.loop.time() >= self.deadline_at
+        return AllProvidersFailed(f"all providers failed: {why}", self.attempts,
+                                  deadline_exceeded=late, last_error=self.last_error)
