@@ -47,18 +47,75 @@ pub fn card_iin_plausible(digits: &[u8]) -> bool {
 /// IBAN length per country (ISO 13616 registry, common countries).
 fn iban_len(cc: [u8; 2]) -> Option<usize> {
     let n = match &cc {
-        b"AD" => 24, b"AE" => 23, b"AL" => 28, b"AT" => 20, b"AZ" => 28, b"BA" => 20,
-        b"BE" => 16, b"BG" => 22, b"BH" => 22, b"BR" => 29, b"CH" => 21, b"CR" => 22,
-        b"CY" => 28, b"CZ" => 24, b"DE" => 22, b"DK" => 18, b"DO" => 28, b"EE" => 20,
-        b"EG" => 29, b"ES" => 24, b"FI" => 18, b"FO" => 18, b"FR" => 27, b"GB" => 22,
-        b"GE" => 22, b"GI" => 23, b"GL" => 18, b"GR" => 27, b"GT" => 28, b"HR" => 21,
-        b"HU" => 28, b"IE" => 22, b"IL" => 23, b"IS" => 26, b"IT" => 27, b"JO" => 30,
-        b"KW" => 30, b"KZ" => 20, b"LB" => 28, b"LI" => 21, b"LT" => 20, b"LU" => 20,
-        b"LV" => 21, b"MC" => 27, b"MD" => 24, b"ME" => 22, b"MK" => 19, b"MR" => 27,
-        b"MT" => 31, b"MU" => 30, b"NL" => 18, b"NO" => 15, b"PK" => 24, b"PL" => 28,
-        b"PS" => 29, b"PT" => 25, b"QA" => 29, b"RO" => 24, b"RS" => 22, b"SA" => 24,
-        b"SE" => 24, b"SI" => 19, b"SK" => 24, b"SM" => 27, b"TN" => 24, b"TR" => 26,
-        b"UA" => 29, b"VG" => 24, b"XK" => 20,
+        b"AD" => 24,
+        b"AE" => 23,
+        b"AL" => 28,
+        b"AT" => 20,
+        b"AZ" => 28,
+        b"BA" => 20,
+        b"BE" => 16,
+        b"BG" => 22,
+        b"BH" => 22,
+        b"BR" => 29,
+        b"CH" => 21,
+        b"CR" => 22,
+        b"CY" => 28,
+        b"CZ" => 24,
+        b"DE" => 22,
+        b"DK" => 18,
+        b"DO" => 28,
+        b"EE" => 20,
+        b"EG" => 29,
+        b"ES" => 24,
+        b"FI" => 18,
+        b"FO" => 18,
+        b"FR" => 27,
+        b"GB" => 22,
+        b"GE" => 22,
+        b"GI" => 23,
+        b"GL" => 18,
+        b"GR" => 27,
+        b"GT" => 28,
+        b"HR" => 21,
+        b"HU" => 28,
+        b"IE" => 22,
+        b"IL" => 23,
+        b"IS" => 26,
+        b"IT" => 27,
+        b"JO" => 30,
+        b"KW" => 30,
+        b"KZ" => 20,
+        b"LB" => 28,
+        b"LI" => 21,
+        b"LT" => 20,
+        b"LU" => 20,
+        b"LV" => 21,
+        b"MC" => 27,
+        b"MD" => 24,
+        b"ME" => 22,
+        b"MK" => 19,
+        b"MR" => 27,
+        b"MT" => 31,
+        b"MU" => 30,
+        b"NL" => 18,
+        b"NO" => 15,
+        b"PK" => 24,
+        b"PL" => 28,
+        b"PS" => 29,
+        b"PT" => 25,
+        b"QA" => 29,
+        b"RO" => 24,
+        b"RS" => 22,
+        b"SA" => 24,
+        b"SE" => 24,
+        b"SI" => 19,
+        b"SK" => 24,
+        b"SM" => 27,
+        b"TN" => 24,
+        b"TR" => 26,
+        b"UA" => 29,
+        b"VG" => 24,
+        b"XK" => 20,
         _ => return None,
     };
     Some(n)
@@ -87,14 +144,21 @@ pub fn iban_valid(compact: &[u8]) -> bool {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return false,
         };
-        rem = if v < 10 { (rem * 10 + v) % 97 } else { (rem * 100 + v) % 97 };
+        rem = if v < 10 {
+            (rem * 10 + v) % 97
+        } else {
+            (rem * 100 + v) % 97
+        };
     }
     rem == 1
 }
 
 /// US SSN allocation rules: area not 000, 666 or 9xx; group not 00; serial not 0000.
 pub fn ssn_valid(area: &[u8], group: &[u8], serial: &[u8]) -> bool {
-    let num = |s: &[u8]| s.iter().fold(0u32, |a, &b| a * 10 + u32::from(b.wrapping_sub(b'0')));
+    let num = |s: &[u8]| {
+        s.iter()
+            .fold(0u32, |a, &b| a * 10 + u32::from(b.wrapping_sub(b'0')))
+    };
     let (a, g, s) = (num(area), num(group), num(serial));
     area.len() == 3
         && group.len() == 2

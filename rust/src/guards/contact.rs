@@ -48,7 +48,11 @@ pub fn scan_emails(bytes: &[u8], out: &mut Vec<Cand>) {
         if dot == 0 || tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) {
             continue;
         }
-        out.push(Cand { start: s, end: e, kind: PiiKind::Email });
+        out.push(Cand {
+            start: s,
+            end: e,
+            kind: PiiKind::Email,
+        });
         last_end = e;
     }
 }
@@ -74,7 +78,11 @@ pub fn scan_ipv6(bytes: &[u8], out: &mut Vec<Cand>) {
             continue;
         }
         if ipv6_valid(&bytes[s..e]) {
-            out.push(Cand { start: s, end: e, kind: PiiKind::IpAddress });
+            out.push(Cand {
+                start: s,
+                end: e,
+                kind: PiiKind::IpAddress,
+            });
         }
         if i >= n {
             break;
@@ -104,8 +112,9 @@ fn ipv6_valid(s: &[u8]) -> bool {
     }
     if double == 1 {
         // Leading/trailing single colons are malformed ("::1:" etc.).
-        let bad_edge = (s[0] == b':' && s[1] != b':') || (s[s.len() - 1] == b':' && s[s.len() - 2] != b':');
-        groups <= 7 && groups >= 2 && hex >= 6 && !bad_edge
+        let bad_edge =
+            (s[0] == b':' && s[1] != b':') || (s[s.len() - 1] == b':' && s[s.len() - 2] != b':');
+        (2..=7).contains(&groups) && hex >= 6 && !bad_edge
     } else {
         groups == 8 && s[0] != b':' && s[s.len() - 1] != b':'
     }
@@ -138,7 +147,10 @@ pub fn scan_iban(bytes: &[u8], out: &mut Vec<Cand>) {
                 len += 1;
                 j += 1;
                 end = j;
-            } else if c == b' ' && len % 4 == 0 && bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            } else if c == b' '
+                && len % 4 == 0
+                && bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+            {
                 j += 1;
             } else {
                 break;
@@ -160,7 +172,11 @@ pub fn scan_iban(bytes: &[u8], out: &mut Vec<Cand>) {
             }
         }
         if let Some(e) = found {
-            out.push(Cand { start: i, end: e, kind: PiiKind::Iban });
+            out.push(Cand {
+                start: i,
+                end: e,
+                kind: PiiKind::Iban,
+            });
             i = e;
         } else {
             i += 1;
@@ -175,27 +191,47 @@ mod tests {
     fn run(f: fn(&[u8], &mut Vec<Cand>), s: &str) -> Vec<String> {
         let mut v = Vec::new();
         f(s.as_bytes(), &mut v);
-        v.into_iter().map(|c| s[c.start..c.end].to_string()).collect()
+        v.into_iter()
+            .map(|c| s[c.start..c.end].to_string())
+            .collect()
     }
 
     #[test]
     fn emails() {
-        assert_eq!(run(scan_emails, "mail UtaKortig@jourrapide.com."), vec!["UtaKortig@jourrapide.com"]);
-        assert_eq!(run(scan_emails, "a.b+c@x.co.uk, d@e.io"), vec!["a.b+c@x.co.uk", "d@e.io"]);
+        assert_eq!(
+            run(scan_emails, "mail UtaKortig@jourrapide.com."),
+            vec!["UtaKortig@jourrapide.com"]
+        );
+        assert_eq!(
+            run(scan_emails, "a.b+c@x.co.uk, d@e.io"),
+            vec!["a.b+c@x.co.uk", "d@e.io"]
+        );
         assert!(run(scan_emails, "@user hi, foo@bar, x@1.2").is_empty());
     }
 
     #[test]
     fn ipv6() {
-        assert_eq!(run(scan_ipv6, "ip 6e40:4041:c617:e898:c11:40d2:c669:2eb4 x"), vec!["6e40:4041:c617:e898:c11:40d2:c669:2eb4"]);
-        assert_eq!(run(scan_ipv6, "host 2001:db8::8a2e:370:7334"), vec!["2001:db8::8a2e:370:7334"]);
+        assert_eq!(
+            run(scan_ipv6, "ip 6e40:4041:c617:e898:c11:40d2:c669:2eb4 x"),
+            vec!["6e40:4041:c617:e898:c11:40d2:c669:2eb4"]
+        );
+        assert_eq!(
+            run(scan_ipv6, "host 2001:db8::8a2e:370:7334"),
+            vec!["2001:db8::8a2e:370:7334"]
+        );
         assert!(run(scan_ipv6, "at 12:30:45 use std::vec a::b aa:bb:cc:dd:ee:ff").is_empty());
     }
 
     #[test]
     fn iban() {
-        assert_eq!(run(scan_iban, "IBAN GB56HXDO88167774656119."), vec!["GB56HXDO88167774656119"]);
-        assert_eq!(run(scan_iban, "to DE89 3704 0044 0532 0130 00 now"), vec!["DE89 3704 0044 0532 0130 00"]);
+        assert_eq!(
+            run(scan_iban, "IBAN GB56HXDO88167774656119."),
+            vec!["GB56HXDO88167774656119"]
+        );
+        assert_eq!(
+            run(scan_iban, "to DE89 3704 0044 0532 0130 00 now"),
+            vec!["DE89 3704 0044 0532 0130 00"]
+        );
         assert!(run(scan_iban, "DE89 3704 0044 0532 0130 01").is_empty());
     }
 }

@@ -119,9 +119,25 @@ impl Normalized {
                 continue;
             }
             if c.is_ascii() {
-                self.push_char(c.to_ascii_lowercase(), &mut word, &mut in_word, &mut run_start, &mut run_len, &mut gap, &mut pending_space);
+                self.push_char(
+                    c.to_ascii_lowercase(),
+                    &mut word,
+                    &mut in_word,
+                    &mut run_start,
+                    &mut run_len,
+                    &mut gap,
+                    &mut pending_space,
+                );
             } else if ('\u{AC00}'..='\u{D7A3}').contains(&c) {
-                self.push_char(c, &mut word, &mut in_word, &mut run_start, &mut run_len, &mut gap, &mut pending_space);
+                self.push_char(
+                    c,
+                    &mut word,
+                    &mut in_word,
+                    &mut run_start,
+                    &mut run_len,
+                    &mut gap,
+                    &mut pending_space,
+                );
             } else {
                 let mut compat = false;
                 let mut n = 0;
@@ -132,7 +148,15 @@ impl Normalized {
                     }
                     compat |= d.is_ascii() && !matches!(c, 'À'..='ÿ' | 'Ā'..='ſ');
                     for l in d.to_lowercase() {
-                        self.push_char(l, &mut word, &mut in_word, &mut run_start, &mut run_len, &mut gap, &mut pending_space);
+                        self.push_char(
+                            l,
+                            &mut word,
+                            &mut in_word,
+                            &mut run_start,
+                            &mut run_len,
+                            &mut gap,
+                            &mut pending_space,
+                        );
                     }
                 });
                 if compat && n > 0 {
@@ -148,7 +172,7 @@ impl Normalized {
             self.text.pop();
         }
         let Normalized { text, squashed, .. } = self;
-        squashed.extend(text.chars().filter(|c| c.is_alphanumeric()));
+        squashed.extend(text.chars().filter(|&c| is_word_char(c)));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -163,7 +187,12 @@ impl Normalized {
         gap: &mut usize,
         pending_space: &mut bool,
     ) {
-        let wordish = c.is_alphanumeric() || (*in_word && matches!(c, '@' | '$'));
+        let alnum = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        let wordish = alnum || (*in_word && matches!(c, '@' | '$'));
         if wordish {
             if !*in_word {
                 if *pending_space && !self.text.is_empty() {
@@ -171,7 +200,10 @@ impl Normalized {
                 }
                 *pending_space = false;
                 *in_word = true;
-                *word = Word { start: self.text.len(), ..Word::default() };
+                *word = Word {
+                    start: self.text.len(),
+                    ..Word::default()
+                };
             }
             word.chars += 1;
             if c.is_ascii_alphabetic() {
@@ -198,22 +230,33 @@ impl Normalized {
                 self.text.push(' ');
             }
             *pending_space = false;
-            self.text.push(c);
+            self.text.push(if c.is_ascii() { c } else { '#' });
         }
     }
 
-    fn end_word(&mut self, w: &Word, run_start: &mut usize, run_len: &mut usize, gap_before: usize) {
+    fn end_word(
+        &mut self,
+        w: &Word,
+        run_start: &mut usize,
+        run_len: &mut usize,
+        gap_before: usize,
+    ) {
         let mixed_script = w.glyphs > 0 && w.ascii_letters > 0;
         let leet_word = w.digits > 0 && w.ascii_letters + w.glyphs >= 2 && w.digits < w.chars;
         if mixed_script || leet_word {
             self.scratch.clear();
             for c in self.text.get(w.start..).unwrap_or("").chars() {
-                let c = if mixed_script { homoglyph(c).unwrap_or(c) } else { c };
+                let c = if mixed_script {
+                    homoglyph(c).unwrap_or(c)
+                } else {
+                    c
+                };
                 self.scratch.push(if leet_word { leet(c) } else { c });
             }
             self.text.truncate(w.start);
             self.text.push_str(&self.scratch);
-            self.obfuscation |= if mixed_script { OBF_HOMOGLYPH } else { 0 } | if leet_word { OBF_LEET } else { 0 };
+            self.obfuscation |=
+                if mixed_script { OBF_HOMOGLYPH } else { 0 } | if leet_word { OBF_LEET } else { 0 };
         }
         // Spaced-out letters: a run of single-char words separated by one char each.
         if w.chars == 1 && (*run_len == 0 || gap_before == 1) {
@@ -235,7 +278,9 @@ impl Normalized {
         if len < 3 {
             return;
         }
-        let Some(region) = self.text.get(start..) else { return };
+        let Some(region) = self.text.get(start..) else {
+            return;
+        };
         // The run is the tail of `text` up to the current word end; keep anything after
         // the last letter (the current, longer word) by rebuilding only letters+spaces.
         self.scratch.clear();
@@ -256,6 +301,17 @@ impl Normalized {
         self.text.push_str(&self.scratch);
         self.text.push_str(&tail);
         self.obfuscation |= OBF_SPACED;
+    }
+}
+
+/// Word-character test valid on *normalised* text only: there every non-ASCII char is
+/// alphanumeric (other non-ASCII symbols were mapped to `#`), so no Unicode table lookup.
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        true
     }
 }
 
@@ -283,7 +339,10 @@ mod tests {
         assert_eq!(norm("1gn0r3 pr3v10us").0, "ignore previous");
         assert_eq!(norm("i g n o r e  all").0, "ignore all");
         assert_eq!(norm("ig\u{200B}nore").0, "ignore");
-        assert_eq!(norm("Oubliez les instructions précédentes").0, "oubliez les instructions precedentes");
+        assert_eq!(
+            norm("Oubliez les instructions précédentes").0,
+            "oubliez les instructions precedentes"
+        );
         assert_eq!(norm("i.g.n.o.r.e the rules").1, "ignoretherules");
         assert_eq!(norm("Игнорируй все").0, "игнорируи все"); // й loses its breve, as patterns do
         assert_eq!(norm("a b c").0, "abc");
@@ -293,7 +352,10 @@ mod tests {
 
     #[test]
     fn keeps_plain_text() {
-        assert_eq!(norm("How do I  ignore whitespace in git diff?").0, "how do i ignore whitespace in git diff?");
+        assert_eq!(
+            norm("How do I  ignore whitespace in git diff?").0,
+            "how do i ignore whitespace in git diff?"
+        );
         assert_eq!(norm("GPT-4 costs $20").0, "gpt-4 costs $20");
     }
 }

@@ -13,17 +13,48 @@ const MAX_GROUPS: usize = 8;
 const MAX_RUN: usize = 40;
 
 const PHONE_CTX: &[&[u8]] = &[
-    b"phone", b"mobile", b"cell", b"tel", b"call", b"fax", b"desk", b"office", b"whatsapp",
-    b"sms", b"text me", b"contact", b"number", b"answering", b"messages to", b"registered",
-    b"reach", b"dial", b"ring", b"handy", b"telefon", b"movil", b"portable",
+    b"phone",
+    b"mobile",
+    b"cell",
+    b"tel",
+    b"call",
+    b"fax",
+    b"desk",
+    b"office",
+    b"whatsapp",
+    b"sms",
+    b"text me",
+    b"contact",
+    b"number",
+    b"answering",
+    b"messages to",
+    b"registered",
+    b"reach",
+    b"dial",
+    b"ring",
+    b"handy",
+    b"telefon",
+    b"movil",
+    b"portable",
 ];
 const CARD_CTX: &[&[u8]] = &[
     b"card", b"cc ", b"visa", b"master", b"amex", b"maestro", b"credit", b"debit",
 ];
 const SSN_CTX: &[&[u8]] = &[b"ssn", b"social security", b"social sec"];
 const DOB_CTX: &[&[u8]] = &[
-    b"born", b"birth", b"dob", b"d.o.b", b"geburt", b"naissance", b"nacimiento", b"nascita",
-    b"ne le", b"n\xc3\xa9 le", b"nacido", b"nata ", b"nato ",
+    b"born",
+    b"birth",
+    b"dob",
+    b"d.o.b",
+    b"geburt",
+    b"naissance",
+    b"nacimiento",
+    b"nascita",
+    b"ne le",
+    b"n\xc3\xa9 le",
+    b"nacido",
+    b"nata ",
+    b"nato ",
 ];
 
 #[derive(Clone, Copy)]
@@ -60,7 +91,11 @@ pub fn scan(bytes: &[u8], out: &mut Vec<Cand>) {
 /// Collects the run starting at digit `d`, classifies it, returns where scanning resumes.
 fn classify_run(bytes: &[u8], d: usize, out: &mut Vec<Cand>) -> usize {
     let n = bytes.len();
-    let mut groups: [Group; MAX_GROUPS] = [Group { start: 0, end: 0, sep: 0 }; MAX_GROUPS];
+    let mut groups: [Group; MAX_GROUPS] = [Group {
+        start: 0,
+        end: 0,
+        sep: 0,
+    }; MAX_GROUPS];
     let mut g = 0usize;
     let mut j = d;
     let mut sep = 0u8;
@@ -70,7 +105,11 @@ fn classify_run(bytes: &[u8], d: usize, out: &mut Vec<Cand>) -> usize {
         while j < n && bytes[j].is_ascii_digit() {
             j += 1;
         }
-        groups[g] = Group { start: s, end: j, sep };
+        groups[g] = Group {
+            start: s,
+            end: j,
+            sep,
+        };
         g += 1;
         if g == MAX_GROUPS || j - d > MAX_RUN {
             break;
@@ -119,8 +158,16 @@ fn classify_run(bytes: &[u8], d: usize, out: &mut Vec<Cand>) -> usize {
     }
     if let Some(kind) = classify(bytes, groups, start, tail, plus, paren || open) {
         let e = if kind == PiiKind::Phone { tail } else { end };
-        let s = if kind == PiiKind::Phone || kind == PiiKind::CreditCard && plus { start } else { d };
-        out.push(Cand { start: s, end: e, kind });
+        let s = if kind == PiiKind::Phone || kind == PiiKind::CreditCard && plus {
+            start
+        } else {
+            d
+        };
+        out.push(Cand {
+            start: s,
+            end: e,
+            kind,
+        });
     }
     tail
 }
@@ -130,11 +177,19 @@ fn ext_len(bytes: &[u8], end: usize) -> usize {
     let skip = if rest.first() == Some(&b'x') {
         1
     } else if rest.len() >= 5 && rest[..4].eq_ignore_ascii_case(b" ext") {
-        if rest.get(4) == Some(&b'.') { 5 } else { 4 }
+        if rest.get(4) == Some(&b'.') {
+            5
+        } else {
+            4
+        }
     } else {
         return 0;
     };
-    let skip = if rest.get(skip) == Some(&b' ') { skip + 1 } else { skip };
+    let skip = if rest.get(skip) == Some(&b' ') {
+        skip + 1
+    } else {
+        skip
+    };
     let digits = rest[skip.min(rest.len())..]
         .iter()
         .take_while(|b| b.is_ascii_digit())
@@ -160,7 +215,9 @@ fn digits_of(bytes: &[u8], groups: &[Group], buf: &mut [u8; 64]) -> usize {
 }
 
 fn val(s: &[u8]) -> u32 {
-    s.iter().take(9).fold(0, |a, &b| a * 10 + u32::from(b - b'0'))
+    s.iter()
+        .take(9)
+        .fold(0, |a, &b| a * 10 + u32::from(b - b'0'))
 }
 
 fn classify(
@@ -181,13 +238,18 @@ fn classify(
     let first = groups[0].start;
 
     // US SSN: 3-2-4 with dashes (or spaces / bare 9 digits with an SSN cue).
-    if lens == [3, 2, 4] && (all_sep(b'-') || all_sep(b' ') && before_has(bytes, first, 40, SSN_CTX)) {
+    if lens == [3, 2, 4]
+        && (all_sep(b'-') || all_sep(b' ') && before_has(bytes, first, 40, SSN_CTX))
+    {
         if ssn_valid(gs(0), gs(1), gs(2)) {
             return Some(PiiKind::UsSsn);
         }
         return None;
     }
-    if lens == [9] && before_has(bytes, first, 40, SSN_CTX) && ssn_valid(&digits[..3], &digits[3..5], &digits[5..]) {
+    if lens == [9]
+        && before_has(bytes, first, 40, SSN_CTX)
+        && ssn_valid(&digits[..3], &digits[3..5], &digits[5..])
+    {
         return Some(PiiKind::UsSsn);
     }
     // IPv4: four dotted octets.
@@ -196,8 +258,10 @@ fn classify(
             let s = gs(i);
             s.len() <= 3 && val(s) <= 255 && (s.len() == 1 || s[0] != b'0')
         });
-        let after_dot = bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
-            || bytes.get(end) == Some(&b'-') && bytes.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
+        let after_dot = bytes.get(end) == Some(&b'.')
+            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+            || bytes.get(end) == Some(&b'-')
+                && bytes.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
         if ok && !after_dot && !before_has(bytes, first, 12, &[b"version", b"v.", b" v"]) {
             return Some(PiiKind::IpAddress);
         }
@@ -228,12 +292,13 @@ fn classify(
     if !(7..=15).contains(&nd) {
         return None;
     }
-    let ctx = before_has(bytes, start, 48, PHONE_CTX) || window_has(bytes, end, end + 12, PHONE_CTX);
+    let ctx =
+        || before_has(bytes, start, 48, PHONE_CTX) || window_has(bytes, end, end + 12, PHONE_CTX);
     if plus {
         return (nd >= 8).then_some(PiiKind::Phone);
     }
     if lens.len() == 1 {
-        return (ctx && (9..=13).contains(&nd)).then_some(PiiKind::Phone);
+        return ((9..=13).contains(&nd) && ctx()).then_some(PiiKind::Phone);
     }
     if lens.iter().any(|&l| l > 8) || lens.len() == 2 && seps[0] == b'.' {
         return None;
@@ -243,7 +308,7 @@ fn classify(
     let thousands = lens[0] <= 3 && lens[1..].iter().all(|&l| l == 3);
     let years = lens.iter().all(|&l| l == 4)
         && (0..groups.len()).all(|i| matches!(val(gs(i)), 1900..=2099));
-    if (thousands || years || nd < 8 && !paren) && !ctx {
+    if (thousands || years || nd < 8 && !paren) && !ctx() {
         return None;
     }
     Some(PiiKind::Phone)
@@ -254,7 +319,8 @@ fn is_date(groups: &[Group], lens: &[usize], seps: &[u8], bytes: &[u8]) -> bool 
         return false;
     }
     let v = |i: usize| val(&bytes[groups[i].start..groups[i].end]);
-    let dm = |a: u32, b: u32| (1..=31).contains(&a) && (1..=31).contains(&b) && (a <= 12 || b <= 12);
+    let dm =
+        |a: u32, b: u32| (1..=31).contains(&a) && (1..=31).contains(&b) && (a <= 12 || b <= 12);
     match (lens[0], lens[1], lens[2]) {
         (4, 1..=2, 1..=2) => (1..=12).contains(&v(1)) && (1..=31).contains(&v(2)),
         (1..=2, 1..=2, 4) => dm(v(0), v(1)),
@@ -270,35 +336,62 @@ mod tests {
     fn kinds(s: &str) -> Vec<(PiiKind, String)> {
         let mut v = Vec::new();
         scan(s.as_bytes(), &mut v);
-        v.into_iter().map(|c| (c.kind, s[c.start..c.end].to_string())).collect()
+        v.into_iter()
+            .map(|c| (c.kind, s[c.start..c.end].to_string()))
+            .collect()
     }
 
     #[test]
     fn cards() {
-        assert_eq!(kinds("card 4111 1111 1111 1111 ok"), vec![(PiiKind::CreditCard, "4111 1111 1111 1111".into())]);
-        assert_eq!(kinds("My card 347415977307943 is"), vec![(PiiKind::CreditCard, "347415977307943".into())]);
+        assert_eq!(
+            kinds("card 4111 1111 1111 1111 ok"),
+            vec![(PiiKind::CreditCard, "4111 1111 1111 1111".into())]
+        );
+        assert_eq!(
+            kinds("My card 347415977307943 is"),
+            vec![(PiiKind::CreditCard, "347415977307943".into())]
+        );
         assert!(kinds("order 4111111111111112 shipped").is_empty());
         assert!(kinds("tracking 1Z999AA10123456784").is_empty());
     }
 
     #[test]
     fn ssn_ip_dates() {
-        assert_eq!(kinds("ssn 460-89-9847"), vec![(PiiKind::UsSsn, "460-89-9847".into())]);
+        assert_eq!(
+            kinds("ssn 460-89-9847"),
+            vec![(PiiKind::UsSsn, "460-89-9847".into())]
+        );
         assert!(kinds("id 666-12-3456").is_empty());
-        assert_eq!(kinds("from 106.31.73.20."), vec![(PiiKind::IpAddress, "106.31.73.20".into())]);
+        assert_eq!(
+            kinds("from 106.31.73.20."),
+            vec![(PiiKind::IpAddress, "106.31.73.20".into())]
+        );
         assert!(kinds("version 1.2.3.4").is_empty());
         assert!(kinds("bump to 1.20.3").is_empty());
         assert!(kinds("on 2024-01-15 we").is_empty());
-        assert_eq!(kinds("I was born on 12/01/1981."), vec![(PiiKind::DateOfBirth, "12/01/1981".into())]);
+        assert_eq!(
+            kinds("I was born on 12/01/1981."),
+            vec![(PiiKind::DateOfBirth, "12/01/1981".into())]
+        );
     }
 
     #[test]
     fn phones() {
-        for p in ["+1-984-182-0190", "(602)272-9781", "+46 (0)8 928 571 38", "345-899-3560x4587", "0494 92 82 32", "03.93.92.16.85"] {
+        for p in [
+            "+1-984-182-0190",
+            "(602)272-9781",
+            "+46 (0)8 928 571 38",
+            "345-899-3560x4587",
+            "0494 92 82 32",
+            "03.93.92.16.85",
+        ] {
             let s = format!("call me at {p}, thanks");
             assert_eq!(kinds(&s), vec![(PiiKind::Phone, p.to_string())], "{p}");
         }
-        assert_eq!(kinds("Phone: 9498777106"), vec![(PiiKind::Phone, "9498777106".into())]);
+        assert_eq!(
+            kinds("Phone: 9498777106"),
+            vec![(PiiKind::Phone, "9498777106".into())]
+        );
         assert!(kinds("we sold 1 250 000 units").is_empty());
         assert!(kinds("between 2019 2020 and").is_empty());
         assert!(kinds("pi is 3.14159265").is_empty());

@@ -108,7 +108,10 @@ impl Default for PiiScanner {
 
 impl PiiScanner {
     pub fn new() -> PiiScanner {
-        PiiScanner { secrets: Secrets::new(), context: ContextDetectors::new() }
+        PiiScanner {
+            secrets: Secrets::new(),
+            context: ContextDetectors::new(),
+        }
     }
 
     /// Non-overlapping byte spans sorted by start.
@@ -133,7 +136,11 @@ impl PiiScanner {
         spans
             .iter()
             .zip(offs.chunks_exact(2))
-            .map(|(c, o)| PiiSpan { start: o[0], end: o[1], kind: c.kind })
+            .map(|(c, o)| PiiSpan {
+                start: o[0],
+                end: o[1],
+                kind: c.kind,
+            })
             .collect()
     }
 
@@ -159,7 +166,10 @@ impl PiiScanner {
 /// Greedy by priority then length: keeps the best non-overlapping set, sorted by start.
 fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Cand> {
     c.retain(|x| {
-        x.start < x.end && x.end <= text.len() && text.is_char_boundary(x.start) && text.is_char_boundary(x.end)
+        x.start < x.end
+            && x.end <= text.len()
+            && text.is_char_boundary(x.start)
+            && text.is_char_boundary(x.end)
     });
     c.sort_by(|a, b| {
         b.kind
@@ -187,14 +197,21 @@ mod tests {
     #[test]
     fn end_to_end() {
         let s = PiiScanner::new();
-        let t = "Écrivez à jean.dupont@exemple.fr ou au +33 1 23 45 67 89, carte 4111 1111 1111 1111.";
+        let t =
+            "Écrivez à jean.dupont@exemple.fr ou au +33 1 23 45 67 89, carte 4111 1111 1111 1111.";
         let spans = s.scan(t);
         let kinds: Vec<_> = spans.iter().map(|x| x.kind).collect();
-        assert_eq!(kinds, vec![PiiKind::Email, PiiKind::Phone, PiiKind::CreditCard]);
+        assert_eq!(
+            kinds,
+            vec![PiiKind::Email, PiiKind::Phone, PiiKind::CreditCard]
+        );
         let chars: Vec<char> = t.chars().collect();
         let email: String = chars[spans[0].start..spans[0].end].iter().collect();
         assert_eq!(email, "jean.dupont@exemple.fr");
-        assert_eq!(s.redact(t), "Écrivez à [EMAIL] ou au [PHONE], carte [CREDIT_CARD].");
+        assert_eq!(
+            s.redact(t),
+            "Écrivez à [EMAIL] ou au [PHONE], carte [CREDIT_CARD]."
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! body is checked for the vendor's charset and length. JWTs need three base64url
 //! segments with a JSON header; bearer tokens need 16+ token characters.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::pii::{Cand, PiiKind};
 use super::text::{boundary_after, boundary_before};
@@ -10,9 +10,13 @@ use super::text::{boundary_after, boundary_before};
 #[derive(Clone, Copy)]
 enum Body {
     /// `[A-Za-z0-9_-]`, at least `min` bytes.
-    Token { min: usize },
+    Token {
+        min: usize,
+    },
     /// Exactly `len` uppercase letters or digits (AWS access key ids).
-    Upper { len: usize },
+    Upper {
+        len: usize,
+    },
     Jwt,
     Bearer,
     /// `key = value` / `password: value` assignments.
@@ -69,6 +73,7 @@ pub struct Secrets {
 impl Secrets {
     pub fn new() -> Secrets {
         let ac = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(PREFIXES.iter().map(|p| p.0))
             .ok();
@@ -88,30 +93,45 @@ impl Secrets {
             let rest = &bytes[m.end()..];
             let span = match body {
                 Body::Token { min } => {
-                    let k = rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-').count();
+                    let k = rest
+                        .iter()
+                        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                        .count();
                     // Real keys mix letters and digits; "sk-learn-tutorial-for-..." does not.
                     let t = &rest[..k];
-                    let mixed = t.iter().any(u8::is_ascii_digit) && t.iter().any(u8::is_ascii_alphabetic);
+                    let mixed =
+                        t.iter().any(u8::is_ascii_digit) && t.iter().any(u8::is_ascii_alphabetic);
                     (k >= min && mixed).then_some((s, m.end() + k))
                 }
                 Body::Upper { len } => {
-                    let k = rest.iter().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit()).count();
+                    let k = rest
+                        .iter()
+                        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                        .count();
                     (k == len && boundary_after(bytes, m.end() + k)).then_some((s, m.end() + k))
                 }
                 Body::Jwt => jwt_len(&bytes[s..]).map(|k| (s, s + k)),
                 Body::Bearer => {
                     let k = rest
                         .iter()
-                        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'='))
+                        .take_while(|&&b| {
+                            b.is_ascii_alphanumeric()
+                                || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+                        })
                         .count();
                     let t = &rest[..k];
-                    let mixed = t.iter().any(u8::is_ascii_digit) && t.iter().any(u8::is_ascii_alphabetic);
+                    let mixed =
+                        t.iter().any(u8::is_ascii_digit) && t.iter().any(u8::is_ascii_alphabetic);
                     (k >= 16 && mixed).then_some((m.end(), m.end() + k))
                 }
                 Body::Assigned => assigned_value(rest).map(|(a, b)| (m.end() + a, m.end() + b)),
             };
             if let Some((a, b)) = span {
-                out.push(Cand { start: a, end: b, kind });
+                out.push(Cand {
+                    start: a,
+                    end: b,
+                    kind,
+                });
             }
         }
     }
@@ -126,8 +146,11 @@ impl Default for Secrets {
 /// Length of a JWT at the start of `s` (header.payload.signature), if it is one.
 fn jwt_len(s: &[u8]) -> Option<usize> {
     let seg = |from: usize| {
-        s.get(from..)
-            .map_or(0, |r| r.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_').count())
+        s.get(from..).map_or(0, |r| {
+            r.iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                .count()
+        })
     };
     let h = seg(0);
     if h < 10 || s.get(h) != Some(&b'.') {
@@ -172,13 +195,18 @@ mod tests {
     fn run(s: &str) -> Vec<(PiiKind, String)> {
         let mut v = Vec::new();
         Secrets::new().scan(s.as_bytes(), &mut v);
-        v.into_iter().map(|c| (c.kind, s[c.start..c.end].to_string())).collect()
+        v.into_iter()
+            .map(|c| (c.kind, s[c.start..c.end].to_string()))
+            .collect()
     }
 
     #[test]
     fn vendor_keys() {
         let k = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD";
-        assert_eq!(run(&format!("key {k} end")), vec![(PiiKind::ApiKey, k.into())]);
+        assert_eq!(
+            run(&format!("key {k} end")),
+            vec![(PiiKind::ApiKey, k.into())]
+        );
         assert_eq!(run("AKIAIOSFODNN7EXAMPLE,").len(), 1);
         assert_eq!(run("ghp_abcdefghijklmnopqrstuvwxyz0123456789").len(), 1);
         assert_eq!(run("xoxb-1234567890-abcdefghijkl").len(), 1);
@@ -189,9 +217,18 @@ mod tests {
     #[test]
     fn jwt_bearer_password() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
-        assert_eq!(run(&format!("tok {jwt} x")), vec![(PiiKind::Jwt, jwt.into())]);
-        assert_eq!(run("Authorization: Bearer abcDEF1234567890xyz"), vec![(PiiKind::BearerToken, "abcDEF1234567890xyz".into())]);
-        assert_eq!(run("password = \"hunter22!\""), vec![(PiiKind::Password, "hunter22!".into())]);
+        assert_eq!(
+            run(&format!("tok {jwt} x")),
+            vec![(PiiKind::Jwt, jwt.into())]
+        );
+        assert_eq!(
+            run("Authorization: Bearer abcDEF1234567890xyz"),
+            vec![(PiiKind::BearerToken, "abcDEF1234567890xyz".into())]
+        );
+        assert_eq!(
+            run("password = \"hunter22!\""),
+            vec![(PiiKind::Password, "hunter22!".into())]
+        );
         assert!(run("what is a password manager").is_empty());
     }
 }

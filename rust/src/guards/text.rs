@@ -26,14 +26,23 @@ pub fn window_has(bytes: &[u8], lo: usize, hi: usize, needles: &[&[u8]]) -> bool
     let lo = lo.min(hi);
     let mut buf = [0u8; 96];
     let w = &bytes[lo..hi];
-    let w = if w.len() > buf.len() { &w[w.len() - buf.len()..] } else { w };
+    let w = if w.len() > buf.len() {
+        &w[w.len() - buf.len()..]
+    } else {
+        w
+    };
     for (d, s) in buf.iter_mut().zip(w) {
         *d = s.to_ascii_lowercase();
     }
     let hay = &buf[..w.len()];
-    needles
-        .iter()
-        .any(|n| !n.is_empty() && memchr::memmem::find(hay, n).is_some())
+    // Windows are tiny: a naive scan beats building a memmem searcher per needle.
+    needles.iter().any(|n| match n.split_first() {
+        Some((&first, rest)) => hay
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == first && hay.get(i + 1..i + 1 + rest.len()) == Some(rest)),
+        None => false,
+    })
 }
 
 /// `window_has` over the `n` bytes before `at`.

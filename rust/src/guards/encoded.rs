@@ -1,0 +1,106 @@
+//! Finds base64 / hex blobs, decodes them and hands printable text to a callback, so
+//! instructions smuggled as `aWdub3Jl…` are rescanned. A byte budget keeps it linear.
+
+const MIN_B64: usize = 16;
+const MIN_HEX: usize = 16;
+
+fn b64_val(b: u8) -> Option<u8> {
+    Some(match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    })
+}
+
+fn decode_b64(s: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in s {
+        let Some(v) = b64_val(b) else { break };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+}
+
+fn decode_hex(s: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let v = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+    for p in s.chunks_exact(2) {
+        out.push(v(p[0]) << 4 | v(p[1]));
+    }
+}
+
+/// Mostly printable text (letters and spaces), as decoded instructions would be.
+fn texty(d: &[u8]) -> Option<&str> {
+    let s = std::str::from_utf8(d).ok()?;
+    let printable = s
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .count();
+    let spaces = s.chars().filter(|c| *c == ' ').count();
+    (printable * 10 >= s.chars().count() * 9 && spaces >= 1).then_some(s)
+}
+
+/// Calls `f` with each decoded, text-like blob in `text`, until `budget` is spent.
+pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut buf = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() && *budget > 0 {
+        let is_b64 = |b: u8| b64_val(b).is_some();
+        if !is_b64(bytes[i]) || (i > 0 && is_b64(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let len = bytes[i..].iter().take_while(|&&b| is_b64(b)).count();
+        let run = &bytes[i..i + len];
+        i += len.max(1);
+        let hex =
+            run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
+        let mixed =
+            run.iter().any(u8::is_ascii_lowercase) && run.iter().any(u8::is_ascii_uppercase);
+        if hex {
+            decode_hex(run, &mut buf);
+        } else if run.len() >= MIN_B64 && mixed {
+            decode_b64(run, &mut buf);
+        } else {
+            continue;
+        }
+        buf.truncate(*budget);
+        *budget = budget.saturating_sub(buf.len().max(1));
+        if let Some(s) = texty(&buf) {
+            f(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(t: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut b = 1 << 20;
+        for_each_decoded(t, &mut b, |s| v.push(s.to_string()));
+        v
+    }
+
+    #[test]
+    fn decodes() {
+        assert_eq!(all("x aGVsbG8gd29ybGQgaGk= y"), vec!["hello world hi"]);
+        assert_eq!(all("68656c6c6f20776f726c64"), vec!["hello world"]);
+        assert!(
+            all("sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+                .is_empty()
+        );
+        assert!(all("ThisIsACamelCaseIdentifierName").is_empty());
+    }
+}

@@ -1,0 +1,159 @@
+//! The injection model: logistic regression over hashed word uni/bigrams and character
+//! trigrams of the normalised text, plus one weight per rule signal. Weights are trained
+//! by `training/guards/train_injection.py` (features come from this very code through
+//! the dev CLI, so training and inference cannot drift) and embedded with `include_bytes!`.
+//!
+//! File layout (little endian): magic `RCIM`, u32 format version, u32 feature version,
+//! u32 n_buckets, u32 n_signals, f32 scale, f32 bias, f32 suspicious threshold, f32
+//! injection threshold, n_signals × f32, n_buckets × i8 (weight = q × scale), then a u64
+//! FNV-1a checksum of all preceding bytes. A file that fails any check is rejected and
+//! the detector falls back to rules only.
+
+use super::normalize::is_word_char;
+
+pub const FORMAT_VERSION: u32 = 1;
+/// Bump whenever `features` or the normaliser changes meaning (retrain then).
+pub const FEATURE_VERSION: u32 = 1;
+pub const BUCKETS_LOG2: u32 = 17;
+pub const N_BUCKETS: usize = 1 << BUCKETS_LOG2;
+
+pub struct Model {
+    pub bias: f32,
+    pub suspicious: f32,
+    pub injection: f32,
+    pub signals: Vec<f32>,
+    scale: f32,
+    /// Quantised weights: 128 KB stays in L2 where f32 weights would not.
+    weights: Vec<i8>,
+}
+
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[inline]
+fn bucket(h: u64) -> u32 {
+    (fmix(h) & (N_BUCKETS as u64 - 1)) as u32
+}
+
+/// Appends the hashed feature ids of normalised `text` (duplicates kept: counts matter).
+pub fn features(text: &str, out: &mut Vec<u32>) {
+    let mut prev: u64 = 0x9e37_79b9;
+    for w in text
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+    {
+        let h = fnv1a(w.as_bytes());
+        out.push(bucket(h ^ 0x5755_4e49));
+        out.push(bucket(
+            h.wrapping_mul(31) ^ prev.rotate_left(17) ^ 0x4249_4752,
+        ));
+        prev = h;
+    }
+    let (mut a, mut b) = (0u64, 0u64);
+    for (i, c) in text.chars().enumerate() {
+        let c = u64::from(u32::from(c));
+        if i >= 2 {
+            out.push(bucket((a << 42) ^ (b << 21) ^ c ^ 0x7472_6967_0000_0000));
+        }
+        a = b;
+        b = c;
+    }
+}
+
+impl Model {
+    pub fn from_bytes(data: &[u8]) -> Option<Model> {
+        let body_len = data.len().checked_sub(8)?;
+        let (body, sum) = data.split_at(body_len);
+        if fnv1a(body) != u64::from_le_bytes(sum.try_into().ok()?) || body.get(..4)? != b"RCIM" {
+            return None;
+        }
+        let u = |i: usize| {
+            body.get(i..i + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        let f = |i: usize| u(i).map(f32::from_bits);
+        if u(4)? != FORMAT_VERSION || u(8)? != FEATURE_VERSION || u(12)? as usize != N_BUCKETS {
+            return None;
+        }
+        let n_sig = u(16)? as usize;
+        let (scale, bias, suspicious, injection) = (f(20)?, f(24)?, f(28)?, f(32)?);
+        let mut signals = Vec::with_capacity(n_sig);
+        for k in 0..n_sig {
+            signals.push(f(36 + 4 * k)?);
+        }
+        let w0 = 36 + 4 * n_sig;
+        let q = body.get(w0..w0 + N_BUCKETS)?;
+        if body.len() != w0 + N_BUCKETS {
+            return None;
+        }
+        let weights = q.iter().map(|&x| x as i8).collect();
+        Some(Model {
+            bias,
+            suspicious,
+            injection,
+            signals,
+            scale,
+            weights,
+        })
+    }
+
+    /// Logit of "injection" for feature ids and fired signals.
+    pub fn logit(&self, feats: &[u32], signals: &[usize]) -> f32 {
+        let mut s: i64 = 0;
+        for &b in feats {
+            s += i64::from(self.weights.get(b as usize).copied().unwrap_or(0));
+        }
+        let norm = if feats.is_empty() {
+            0.0
+        } else {
+            s as f32 * self.scale / (feats.len() as f32).sqrt()
+        };
+        let sig: f32 = signals
+            .iter()
+            .map(|&k| self.signals.get(k).copied().unwrap_or(0.0))
+            .sum();
+        self.bias + norm + sig
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_corrupt() {
+        assert!(Model::from_bytes(b"").is_none());
+        assert!(Model::from_bytes(&[0u8; 64]).is_none());
+        let mut data = include_bytes!("injection_model.bin").to_vec();
+        assert!(
+            Model::from_bytes(&data).is_some(),
+            "embedded model must load"
+        );
+        data[100] ^= 1;
+        assert!(Model::from_bytes(&data).is_none());
+    }
+
+    #[test]
+    fn features_are_stable() {
+        let mut a = Vec::new();
+        features("ignore previous instructions", &mut a);
+        assert_eq!(a.len(), 3 * 2 + 26);
+        assert!(a.iter().all(|&b| (b as usize) < N_BUCKETS));
+    }
+}
