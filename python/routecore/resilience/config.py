@@ -51,10 +51,11 @@ class ResiliencePolicy:
     def from_config(cls, raw: Mapping[str, Any]) -> ResiliencePolicy:
         base = cls()
         values: dict[str, Any] = {}
+        optional: dict[str, type] = {"hedge_delay_ms": float, "refusal_fallback": str}
         for name in cls.__dataclass_fields__:
             if name in raw and raw[name] is not None:
                 default = getattr(base, name)
-                kind = type(default) if default is not None else str
+                kind = optional[name] if default is None else type(default)
                 values[name] = kind(raw[name])
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:

@@ -1,0 +1,144 @@
+"""Delayed hedging: a silent primary gets a hedge at the delay; first useful token wins; the
+loser's connection is closed; a budget caps how many requests may hedge."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from provider_support import REQ, FakeDecision, collect, dispatcher, make_config, run, text_of
+from routecore.resilience.hedge import HedgeBudget, hedge_delay_s
+from routecore.testing.mock_provider import MockProvider
+from routecore.testing.mock_scenario import Scenario
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockProvider]:
+    with MockProvider() as m:
+        yield m
+
+
+@pytest.fixture
+def fresh(mock: MockProvider) -> MockProvider:
+    mock.reset()
+    return mock
+
+
+async def wait_for(cond: object, timeout: float = 2.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < end:  # type: ignore[operator]
+        await asyncio.sleep(0.01)
+
+
+def test_slow_primary_is_hedged_and_loser_closed(fresh: MockProvider) -> None:
+    fresh.program("p", Scenario(ttft_ms=600))
+    cfg = make_config(fresh.url, ["p", "f"], tier={"first_token_timeout_ms": 1000},
+                      hedge=True, hedge_delay_ms=60, max_hedge_share=1.0)
+
+    async def go() -> None:
+        d, router = dispatcher(cfg)
+        try:
+            t = time.perf_counter()
+            c = await d.complete(FakeDecision("p", ["f"]), REQ)
+            assert time.perf_counter() - t < 0.4  # hedge at 60 ms, not the primary's 600 ms
+            assert c.model == "f"
+            assert [(a.model, a.hedge, a.outcome) for a in c.attempts] == [
+                ("p", False, "lost_race"), ("f", True, "ok")]
+            await wait_for(lambda: fresh.stats("p").client_aborts == 1)
+            assert fresh.stats("p").client_aborts == 1  # the loser's connection was closed
+            assert router.reconciled[0][1] == c.usage.input_tokens + 10  # loser's input billed
+            s = d.stream(FakeDecision("p", ["f"]), REQ)
+            assert text_of(await collect(s)) == "tok0 tok1 tok2 tok3 "
+            assert [a.hedge for a in s.attempts] == [False, True]
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_fast_primary_is_not_hedged(fresh: MockProvider) -> None:
+    cfg = make_config(fresh.url, ["p", "f"], hedge=True, hedge_delay_ms=100, max_hedge_share=1.0)
+
+    async def go() -> None:
+        d, _ = dispatcher(cfg)
+        try:
+            for _ in range(20):
+                c = await d.complete(FakeDecision("p", ["f"]), REQ)
+                assert c.model == "p" and len(c.attempts) == 1
+            assert fresh.stats("f").requests == 0
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_hedge_prefers_the_faster_candidate(fresh: MockProvider) -> None:
+    fresh.program("p", Scenario(ttft_ms=500))
+    models = {"p": {}, "slow": {"ttft_ms": 400.0}, "quick": {"ttft_ms": 15.0}}
+    cfg = make_config(fresh.url, models, tier={"first_token_timeout_ms": 1000},
+                      hedge=True, hedge_delay_ms=50, max_hedge_share=1.0)
+
+    async def go() -> None:
+        d, _ = dispatcher(cfg)
+        try:
+            c = await d.complete(FakeDecision("p", ["slow", "quick"]), REQ)
+            assert c.model == "quick" and c.attempts[1].hedge
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_hedge_budget_caps_extra_requests(fresh: MockProvider) -> None:
+    fresh.program("p", Scenario(ttft_ms=150))
+    cfg = make_config(fresh.url, ["p", "f"], tier={"first_token_timeout_ms": 1000},
+                      hedge=True, hedge_delay_ms=20, max_hedge_share=0.25)
+
+    async def go() -> None:
+        d, _ = dispatcher(cfg)
+        try:
+            results = [await d.complete(FakeDecision("p", ["f"]), REQ) for _ in range(20)]
+            hedged = sum(any(a.hedge for a in c.attempts) for c in results)
+            # share 0.25 of 20 requests, plus the one-hedge allowance of a cold window
+            assert 1 <= hedged <= 0.25 * 20 + 1
+            assert d.hedge_budget.stats() == (20, hedged)
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_primary_failing_before_the_delay_is_a_plain_fallback(fresh: MockProvider) -> None:
+    fresh.program("p", Scenario(fault="http_error", status=500))
+    cfg = make_config(fresh.url, ["p", "f"], hedge=True, hedge_delay_ms=200, max_hedge_share=1.0)
+
+    async def go() -> None:
+        d, _ = dispatcher(cfg)
+        try:
+            c = await d.complete(FakeDecision("p", ["f"]), REQ)
+            assert [(a.model, a.hedge) for a in c.attempts] == [("p", False), ("f", False)]
+            assert d.hedge_budget.stats()[1] == 0
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_budget_window_and_delay_rules() -> None:
+    now = [0.0]
+    b = HedgeBudget(0.1, 10.0, clock=lambda: now[0])
+    for _ in range(10):
+        b.note_request()
+    assert b.try_acquire() and b.try_acquire()  # 0.1 * 10 + 1 allowance
+    assert not b.try_acquire()
+    now[0] = 25.0  # the window slid past everything
+    assert b.stats() == (0, 0)
+    assert hedge_delay_s(80.0, {}, 300.0, 1000.0) == pytest.approx(0.08)
+    seen = {"ttft_p95_ms": 120.0, "ttft_samples": 50}
+    assert hedge_delay_s(None, seen, 300.0, 1000.0) == pytest.approx(0.12)
+    few = {"ttft_p95_ms": 120.0, "ttft_samples": 3}
+    assert hedge_delay_s(None, few, 300.0, 1000.0) == pytest.approx(0.45)
+    assert hedge_delay_s(None, {}, 300.0, 200.0) == pytest.approx(0.18)  # below first-token timeout
