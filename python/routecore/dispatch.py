@@ -21,7 +21,7 @@ from routecore.resilience.call import Call, DecisionLike, Live, Shared
 from routecore.resilience.config import DispatchConfig
 from routecore.resilience.health import HealthSink, InMemoryHealth
 from routecore.resilience.hedge import HedgeBudget
-from routecore.resilience.timeouts import follow
+from routecore.resilience.timeouts import drain, follow
 
 CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not repeat anything."
 
@@ -85,8 +85,7 @@ class Dispatcher:
                 for d in live.head:
                     acc.add(d)
                 try:
-                    async for d in follow(live.gen, call.deadline_at, live.attempt.model):
-                        acc.add(d)
+                    await drain(live.gen, call.deadline_at, live.attempt.model, acc.add)
                 except ProviderError as exc:
                     call.failed_after_commit(live, exc, _out_tokens(acc))
                     continue

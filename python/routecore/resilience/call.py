@@ -173,9 +173,7 @@ class Call:
         hedge_at: float | None = primary.started_loop + delay
         try:
             while racing:
-                timeout = None if hedge_at is None else max(0.0, hedge_at - self.loop.time())
-                done, _ = await asyncio.wait(racing, timeout=timeout,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done = await self._first_done(list(racing), hedge_at)
                 if not done:
                     hedge_at = None  # one hedge per race
                     self._maybe_hedge(req, input_tokens, continuation, racing)
@@ -195,8 +193,29 @@ class Call:
                 self._lost(loser, task)
         return None
 
+    async def _first_done(self, tasks: list[asyncio.Task[list[Delta]]],
+                          until: float | None) -> list[asyncio.Task[list[Delta]]]:
+        """asyncio.wait(FIRST_COMPLETED) minus its set juggling: this sits on every hedged call."""
+        waiter: asyncio.Future[None] = self.loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        for t in tasks:
+            t.add_done_callback(wake)
+        timer = self.loop.call_at(until, wake) if until is not None else None
+        try:
+            await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            for t in tasks:
+                t.remove_done_callback(wake)
+        return [t for t in tasks if t.done()]
+
     def _launch(self, live: Live, racing: dict[asyncio.Task[list[Delta]], Live]) -> None:
-        live.task = asyncio.ensure_future(
+        live.task = self.loop.create_task(
             until_useful(live.gen, self._first_token_at(live), live.attempt.model))
         racing[live.task] = live
 

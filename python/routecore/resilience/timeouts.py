@@ -6,7 +6,7 @@ a timer handle, and a timed-out read cancels the adapter's generator, which clos
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from routecore.completion import Delta
 from routecore.provider_errors import (
@@ -53,3 +53,17 @@ async def follow(gen: AsyncGenerator[Delta, None], deadline_at: float,
         except TimeoutError:
             raise TotalTimeout("deadline passed while streaming", model=model) from None
         yield d
+
+
+async def drain(gen: AsyncGenerator[Delta, None], deadline_at: float, model: str,
+                sink: Callable[[Delta], None]) -> None:
+    """Read a committed stream to its end in this task under one timer (``follow`` needs a timer
+    per read because its caller runs between reads; here nobody does, so one suffices)."""
+    try:
+        async with timeout_at(deadline_at):
+            async for d in gen:
+                sink(d)
+    except ProviderError:
+        raise
+    except TimeoutError:
+        raise TotalTimeout("deadline passed while streaming", model=model) from None
