@@ -169,128 +169,137 @@ impl TextStats {
     }
 
     /// Count `text` into `self` (accumulates, so several parts can share one `TextStats`).
+    ///
+    /// Runs of one ASCII class are consumed by tight inner loops: most prompts are letters and
+    /// single spaces, and a branch per byte would cost twice as much.
     pub fn add(&mut self, text: &str) {
         let b = text.as_bytes();
+        let n = b.len();
         let mut i = 0;
         let mut w = WordState::default();
-        let mut digits = 0u32;
         let mut prev = OTHER; // class of the previous ASCII char (OTHER after non-ASCII)
-        let mut spaces = 0u32;
-        let mut chars = 0u32;
-        while i < b.len() {
+        while i < n {
             let byte = b[i];
-            chars += 1;
-            if byte < 0x80 {
-                let cls = ASCII[byte as usize];
-                if cls != DIGIT && digits > 0 {
-                    self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
-                    digits = 0;
-                }
-                if cls != SPACE && spaces > 0 {
-                    if spaces >= 2 {
-                        self.c[idx::SPACE_RUNS] += 1;
-                    }
-                    spaces = 0;
-                }
-                match cls {
-                    LOWER => {
-                        if w.nonlatin {
-                            self.end_word(&mut w);
-                        }
-                        w.len += 1;
-                        w.prev_lower = true;
-                    }
-                    UPPER => {
-                        if w.nonlatin {
-                            self.end_word(&mut w);
-                        }
-                        if w.prev_lower {
-                            self.c[idx::CAMEL] += 1;
-                        }
-                        w.len += 1;
-                        w.prev_lower = false;
-                    }
-                    _ => {
-                        self.end_word(&mut w);
-                        match cls {
-                            DIGIT => digits += 1,
-                            SPACE => spaces += 1,
-                            NEWLINE => {
-                                if prev != NEWLINE {
-                                    self.c[idx::NEWLINE_RUNS] += 1;
-                                }
-                            }
-                            PUNCT => {
-                                match byte {
-                                    b'?' => self.qmarks += 1,
-                                    b'{' => self.braces += 1,
-                                    b'=' | b'+' | b'^' | b'*' | b'/' | b'<' | b'>' => self.math_ops += 1,
-                                    b'$' => self.dollars += 1,
-                                    b'\\' => self.backslashes += 1,
-                                    b'`' => self.backticks += 1,
-                                    b'|' => self.pipes += 1,
-                                    b'"' => self.quotes += 1,
-                                    b':' => self.colons += 1,
-                                    b';' => self.semicolons += 1,
-                                    _ => {}
-                                }
-                                self.c[idx::PUNCT] += 1;
-                                if prev != PUNCT {
-                                    self.c[idx::PUNCT_RUNS] += 1;
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                prev = cls;
-                i += 1;
+            if byte >= 0x80 {
+                // Non-ASCII: decode one code point (the input is valid UTF-8).
+                let (cp, width) = decode(b, i);
+                i += width;
+                self.chars += 1;
+                prev = OTHER;
+                self.non_ascii(cp, &mut w);
                 continue;
             }
-            // Non-ASCII: decode one code point (the input is valid UTF-8).
-            let (cp, width) = decode(b, i);
-            i += width;
-            if digits > 0 {
-                self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
-                digits = 0;
-            }
-            if spaces >= 2 {
-                self.c[idx::SPACE_RUNS] += 1;
-            }
-            spaces = 0;
-            prev = OTHER;
-            let (slot, wordy) = classify_cp(cp);
-            self.c[slot] += 1;
-            match cp {
-                0x0900..=0x097F => self.devanagari += 1,
-                0x0590..=0x05FF => self.hebrew += 1,
-                0xFF1F | 0x061F => self.qmarks += 1, // fullwidth and Arabic question marks
-                0x2200..=0x22FF | 0x00B1 | 0x00D7 | 0x00F7 | 0x03C0 => self.math_ops += 1,
-                _ => {}
-            }
-            if slot == idx::LATIN_EXT {
-                if w.nonlatin {
-                    self.end_word(&mut w);
+            let cls = ASCII[byte as usize];
+            let start = i;
+            i += 1;
+            match cls {
+                LOWER | UPPER => {
+                    if w.nonlatin {
+                        self.end_word(&mut w);
+                    }
+                    // Count lower→upper transitions (camelCase) inside the run; lowercase
+                    // letters, the common case, go through the tightest loop.
+                    let mut camel = (w.prev_lower && cls == UPPER) as u32;
+                    loop {
+                        while i < n && b[i].is_ascii_lowercase() {
+                            i += 1;
+                        }
+                        if i < n && b[i].is_ascii_uppercase() {
+                            camel += b[i - 1].is_ascii_lowercase() as u32;
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    let last_lower = b[i - 1].is_ascii_lowercase();
+                    self.c[idx::CAMEL] += camel;
+                    w.len += (i - start) as u32;
+                    w.prev_lower = last_lower;
                 }
-                w.len += 1;
-                w.prev_lower = true;
-            } else if wordy {
-                if w.len > 0 && !w.nonlatin {
+                DIGIT => {
                     self.end_word(&mut w);
+                    while i < n && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    self.c[idx::DIGIT_GROUPS] += ((i - start) as u32).div_ceil(3);
                 }
-                w.nonlatin = true;
-            } else {
-                self.end_word(&mut w);
+                SPACE => {
+                    self.end_word(&mut w);
+                    while i < n && (b[i] == b' ' || b[i] == b'\t') {
+                        i += 1;
+                    }
+                    if i - start >= 2 {
+                        self.c[idx::SPACE_RUNS] += 1;
+                    }
+                }
+                NEWLINE => {
+                    self.end_word(&mut w);
+                    while i < n && (b[i] == b'\n' || b[i] == b'\r') {
+                        i += 1;
+                    }
+                    if prev != NEWLINE {
+                        self.c[idx::NEWLINE_RUNS] += 1;
+                    }
+                }
+                PUNCT => {
+                    self.end_word(&mut w);
+                    self.punct(byte);
+                    while i < n && b[i] < 0x80 && ASCII[b[i] as usize] == PUNCT {
+                        self.punct(b[i]);
+                        i += 1;
+                    }
+                    self.c[idx::PUNCT_RUNS] += 1;
+                }
+                _ => self.end_word(&mut w),
             }
+            self.chars += (i - start) as u32;
+            prev = cls;
         }
         self.end_word(&mut w);
-        if digits > 0 {
-            self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+    }
+
+    #[inline]
+    fn punct(&mut self, byte: u8) {
+        match byte {
+            b'?' => self.qmarks += 1,
+            b'{' => self.braces += 1,
+            b'=' | b'+' | b'^' | b'*' | b'/' | b'<' | b'>' => self.math_ops += 1,
+            b'$' => self.dollars += 1,
+            b'\\' => self.backslashes += 1,
+            b'`' => self.backticks += 1,
+            b'|' => self.pipes += 1,
+            b'"' => self.quotes += 1,
+            b':' => self.colons += 1,
+            b';' => self.semicolons += 1,
+            _ => {}
         }
-        if spaces >= 2 {
-            self.c[idx::SPACE_RUNS] += 1;
+        self.c[idx::PUNCT] += 1;
+    }
+
+    fn non_ascii(&mut self, cp: u32, w: &mut WordState) {
+        let (slot, wordy) = classify_cp(cp);
+        self.c[slot] += 1;
+        match cp {
+            0x0900..=0x097F => self.devanagari += 1,
+            0x0590..=0x05FF => self.hebrew += 1,
+            0xFF1F | 0x061F => self.qmarks += 1, // fullwidth and Arabic question marks
+            0x2200..=0x22FF | 0x00B1 | 0x00D7 | 0x00F7 | 0x03C0 => self.math_ops += 1,
+            _ => {}
         }
-        self.chars += chars;
+        if slot == idx::LATIN_EXT {
+            if w.nonlatin {
+                self.end_word(w);
+            }
+            w.len += 1;
+            w.prev_lower = true;
+        } else if wordy {
+            if w.len > 0 && !w.nonlatin {
+                self.end_word(w);
+            }
+            w.nonlatin = true;
+        } else {
+            self.end_word(w);
+        }
     }
 
     pub fn of(text: &str) -> Self {

@@ -9,28 +9,28 @@ use crate::text_stats::{idx, TextStats};
 
 /// Tokens per counter unit, index-aligned with `text_stats::idx`.
 pub const COEF: [f32; idx::N] = [
-    1.0,  // W_1_2
-    1.0,  // W_3_5
-    1.05, // W_6_8
-    1.35, // W_9_12
-    0.2,  // W_LONG_CHARS (per letter)
-    0.5,  // CAMEL
-    1.0,  // DIGIT_GROUPS
-    0.55, // PUNCT
-    0.35, // PUNCT_RUNS
-    0.6,  // NEWLINE_RUNS
-    0.6,  // SPACE_RUNS
-    0.3,  // LATIN_EXT
-    0.3,  // CYRILLIC
-    0.45, // GREEK
-    0.35, // ARABIC_HEBREW
-    0.45, // INDIC
-    0.4,  // THAI
-    0.75, // HAN
-    0.6,  // KANA
-    0.55, // HANGUL
-    1.0,  // OTHER
-    0.4,  // NONLATIN_WORDS
+    0.9033, // W_1_2
+    1.0068, // W_3_5
+    1.1571, // W_6_8
+    1.4032, // W_9_12
+    0.1751, // W_LONG_CHARS (per letter)
+    0.8273, // CAMEL
+    1.6208, // DIGIT_GROUPS
+    0.1081, // PUNCT
+    0.7380, // PUNCT_RUNS
+    0.2426, // NEWLINE_RUNS
+    1.1875, // SPACE_RUNS
+    0.3415, // LATIN_EXT
+    0.2694, // CYRILLIC
+    0.6122, // GREEK
+    0.3430, // ARABIC_HEBREW
+    0.3552, // INDIC
+    0.4341, // THAI
+    0.7039, // HAN
+    0.7262, // KANA
+    0.7381, // HANGUL
+    1.4414, // OTHER
+    0.0849, // NONLATIN_WORDS
 ];
 
 /// Chat-format overhead per message (role markers, separators), as OpenAI documents it.

@@ -1,0 +1,138 @@
+"""The `routecore` command.
+
+    routecore route "text"                 decide for one prompt (readable table)
+    routecore route --json < messages.json JSON messages on stdin, JSON decision out
+    routecore config check FILE            validate a config, print every error
+    routecore config show                  print the embedded default config
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import _core
+from .errors import RouteError
+
+__all__ = ["main"]
+
+
+def _route_parser(sub: Any) -> None:
+    p = sub.add_parser("route", help="route one request and show the decision")
+    p.add_argument("text", nargs="?", help="the prompt (omit to read --file or stdin)")
+    p.add_argument("--file", type=Path, help="read the prompt (or JSON messages) from a file")
+    p.add_argument("--config", type=Path, help="config file (TOML or .json); default: embedded")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.add_argument("--tenant")
+    p.add_argument("--user-tier")
+    p.add_argument("--model", help='"auto", a tier alias routecore/t0..t3, or a model name')
+    p.add_argument("--max-tokens", type=int)
+    p.add_argument("--min-tier", type=int)
+    p.add_argument("--max-tier", type=int)
+    p.add_argument("--deadline-ms", type=float)
+    p.add_argument("--max-cost-usd", type=float)
+
+
+def _parse_input(raw: str) -> Any:
+    """JSON messages (a list, or an object with "messages") or plain text."""
+    stripped = raw.lstrip()
+    if stripped.startswith(("[", "{")):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"routecore: input looks like JSON but does not parse: {e}") from None
+        return data.get("messages", data) if isinstance(data, dict) else data
+    return raw
+
+
+def _table(d: dict[str, Any]) -> str:
+    rows = [
+        ("model", d["model"]),
+        ("tier", f"{d['tier']} ({d['tier_name']})"),
+        ("fallbacks", ", ".join(d["fallbacks"]) or "-"),
+        ("capability", f"{d['capability']} (confidence {d['capability_confidence']:.2f})"),
+        ("complexity", f"{d['complexity']:.1f} / 100"),
+        ("input tokens", str(d["input_tokens"])),
+        ("output tokens", f"{d['output_tokens']} (reserved)"),
+        ("estimated cost", f"${d['estimated_cost_usd']:.6f}"),
+        ("budget", f"{d['budget']} (tenant {d['tenant']})"),
+        ("request id", d["request_id"]),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    lines.append("reasons:")
+    lines += [f"  - {r}" for r in d["reasons"]]
+    return "\n".join(lines)
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    from .router import Router
+
+    if args.text is not None:
+        raw = args.text
+    elif args.file is not None:
+        raw = args.file.read_bytes().decode("utf-8", errors="strict")
+    else:
+        raw = sys.stdin.read()
+    messages = _parse_input(raw)
+    router = Router(args.config)
+    d = router.route(
+        messages,
+        tenant=args.tenant,
+        user_tier=args.user_tier,
+        model=args.model,
+        max_tokens=args.max_tokens,
+        min_tier=args.min_tier,
+        max_tier=args.max_tier,
+        deadline_ms=args.deadline_ms,
+        max_cost_usd=args.max_cost_usd,
+    )
+    data = d.to_dict()
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else _table(data))
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        sys.stdout.write(_core.default_config_toml())
+        return 0
+    if args.file is None:
+        raise SystemExit("routecore config check: give the config FILE to check")
+    path: Path = args.file
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    errors = _core.check_config(path.read_text(encoding="utf-8"), fmt)
+    if not errors:
+        print(f"{path}: ok")
+        return 0
+    print(f"{path}: {len(errors)} error{'s' if len(errors) != 1 else ''}")
+    for key, msg in errors:
+        print(f"  {key or '(file)'}: {msg}")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="routecore", description="In-process LLM router")
+    parser.add_argument("--version", action="version", version=f"routecore {_core.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _route_parser(sub)
+    cp = sub.add_parser("config", help="check or show configuration")
+    cp.add_argument("action", choices=["check", "show"])
+    cp.add_argument("file", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "route":
+            return _cmd_route(args)
+        return _cmd_config(args)
+    except RouteError as e:
+        print(f"routecore: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"routecore: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
