@@ -87,7 +87,16 @@ struct Word {
     chars: usize,
     ascii_letters: usize,
     glyphs: usize,
+    /// Digits plus `@`/`$` (leet candidates); `real_digits` counts 0-9 only.
     digits: usize,
+    real_digits: usize,
+    /// Leet shape: a digit directly followed by a letter, a letter followed by a digit,
+    /// a digit that has no letter reading (2, 6), and the length of the leading digit run.
+    digit_letter: bool,
+    letter_digit: bool,
+    non_leet_digit: bool,
+    lead_digits: usize,
+    last_digit: bool,
 }
 
 impl Normalized {
@@ -146,7 +155,9 @@ impl Normalized {
                     if ('\u{0300}'..='\u{036F}').contains(&d) {
                         return;
                     }
-                    compat |= d.is_ascii() && !matches!(c, 'À'..='ÿ' | 'Ā'..='ſ');
+                    // Only letter-like compatibility forms count as obfuscation (not NBSP, "…", "²").
+                    compat |= d.is_ascii_alphanumeric()
+                        && matches!(c, '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}' | '\u{2460}'..='\u{24FF}' | '\u{1F130}'..='\u{1F189}');
                     for l in d.to_lowercase() {
                         self.push_char(
                             l,
@@ -206,13 +217,24 @@ impl Normalized {
                 };
             }
             word.chars += 1;
-            if c.is_ascii_alphabetic() {
-                word.ascii_letters += 1;
-            } else if c.is_ascii_digit() || c == '@' || c == '$' {
+            let digitish = c.is_ascii_digit() || c == '@' || c == '$';
+            if digitish {
                 word.digits += 1;
-            } else if homoglyph(c).is_some() {
-                word.glyphs += 1;
+                word.real_digits += usize::from(c.is_ascii_digit());
+                word.non_leet_digit |= matches!(c, '2' | '6');
+                word.letter_digit |= word.chars > 1 && !word.last_digit;
+                if word.chars == word.digits {
+                    word.lead_digits += 1;
+                }
+            } else {
+                word.digit_letter |= word.last_digit;
+                if c.is_ascii_alphabetic() {
+                    word.ascii_letters += 1;
+                } else if homoglyph(c).is_some() {
+                    word.glyphs += 1;
+                }
             }
+            word.last_digit = digitish;
             self.text.push(c);
             return;
         }
@@ -242,7 +264,13 @@ impl Normalized {
         gap_before: usize,
     ) {
         let mixed_script = w.glyphs > 0 && w.ascii_letters > 0;
-        let leet_word = w.digits > 0 && w.ascii_letters + w.glyphs >= 2 && w.digits < w.chars;
+        // Leet needs a real digit (so "a@b" is not leet), a digit read as a letter inside
+        // the word ("1gn0r3", "h4x0r"), and no number+unit shape ("100mbps", "5th", "cas9").
+        let leet_word = w.real_digits > 0
+            && w.ascii_letters + w.glyphs >= 2
+            && w.digit_letter
+            && !w.non_leet_digit
+            && (w.letter_digit || w.lead_digits == 1 && !self.unit_suffix(w.start + 1));
         if mixed_script || leet_word {
             self.scratch.clear();
             for c in self.text.get(w.start..).unwrap_or("").chars() {
@@ -259,7 +287,8 @@ impl Normalized {
                 if mixed_script { OBF_HOMOGLYPH } else { 0 } | if leet_word { OBF_LEET } else { 0 };
         }
         // Spaced-out letters: a run of single-char words separated by one char each.
-        if w.chars == 1 && (*run_len == 0 || gap_before == 1) {
+        let single = w.chars == 1 && w.ascii_letters + w.glyphs == 1;
+        if single && (*run_len == 0 || gap_before == 1) {
             if *run_len == 0 {
                 *run_start = w.start;
             }
@@ -267,11 +296,20 @@ impl Normalized {
         } else {
             self.flush_run(*run_start, *run_len);
             *run_len = 0;
-            if w.chars == 1 {
+            if single {
                 *run_start = w.start;
                 *run_len = 1;
             }
         }
+    }
+
+    /// "5th", "3pm", "4kg": a digit then a unit/ordinal suffix is not leetspeak.
+    fn unit_suffix(&self, from: usize) -> bool {
+        const UNITS: &[&str] = &[
+            "st", "nd", "rd", "th", "am", "pm", "kg", "km", "mb", "gb", "px", "ms", "hz", "mm",
+            "cm", "min", "sec", "hrs", "yrs",
+        ];
+        self.text.get(from..).is_some_and(|t| UNITS.contains(&t))
     }
 
     fn flush_run(&mut self, start: usize, len: usize) {

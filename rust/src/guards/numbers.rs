@@ -105,6 +105,10 @@ fn classify_run(bytes: &[u8], d: usize, out: &mut Vec<Cand>) -> usize {
         while j < n && bytes[j].is_ascii_digit() {
             j += 1;
         }
+        // "2000-04-16 11:34:35": an hour after a space starts a time, not more number.
+        if g > 0 && sep == b' ' && bytes.get(j) == Some(&b':') {
+            break;
+        }
         groups[g] = Group {
             start: s,
             end: j,
@@ -308,7 +312,9 @@ fn classify(
     let thousands = lens[0] <= 3 && lens[1..].iter().all(|&l| l == 3);
     let years = lens.iter().all(|&l| l == 4)
         && (0..groups.len()).all(|i| matches!(val(gs(i)), 1900..=2099));
-    if (thousands || years || nd < 8 && !paren) && !ctx() {
+    // Two bare groups are as often "ZIP + house number" or "75534-030" as a phone.
+    let two_bare = lens.len() == 2 && !paren;
+    if (thousands || years || two_bare || nd < 8 && !paren) && !ctx() {
         return None;
     }
     Some(PiiKind::Phone)
@@ -395,6 +401,9 @@ mod tests {
         assert!(kinds("we sold 1 250 000 units").is_empty());
         assert!(kinds("between 2019 2020 and").is_empty());
         assert!(kinds("pi is 3.14159265").is_empty());
+        assert!(kinds("When: 2000-04-16 11:34:35").is_empty());
+        assert!(kinds("The restaurant is at 17151 2450 Crown St").is_empty());
+        assert!(kinds("ZIP: 75534-030").is_empty());
         assert!(kinds("order #123456789012").is_empty());
     }
 }

@@ -1,8 +1,9 @@
 //! Phrase tables for the injection rules. Phrases are written plainly and folded with
 //! the same normaliser as the input at build time, so `précédentes`, `ＩＧＮＯＲＥ` and
-//! `i g n o r e` all meet the same pattern. Every phrase is matched on the *squashed*
-//! text (letters and digits only), so they must be long/specific enough not to occur
-//! across word boundaries in ordinary text.
+//! `i g n o r e` all meet the same pattern. Phrases of letters and spaces are matched on
+//! the *squashed* text (letters and digits only), so they must be long/specific enough
+//! not to occur across word boundaries; phrases with punctuation (`<|system|>`) are
+//! matched on the folded text with their punctuation.
 
 /// Stable signal names; the index is the model's signal feature id (append only).
 pub const SIGNALS: &[&str] = &[
@@ -121,7 +122,6 @@ pub const OVERRIDE_NOUNS: &[&str] = &[
     "orders",
     "policies",
     "training",
-    "context",
     "messages",
     "guidance",
     "filters",
@@ -292,7 +292,6 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_PERSONA, "dan mode"),
     (S_PERSONA, "developer mode enabled"),
     (S_PERSONA, "developer mode output"),
-    (S_PERSONA, "enable developer mode"),
     (S_PERSONA, "jailbroken"),
     (S_PERSONA, "jailbreak mode"),
     (S_PERSONA, "evil confidant"),
@@ -335,17 +334,21 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_FAKE_SYSTEM, "<|system|>"),
     (S_FAKE_SYSTEM, "[system message]"),
     (S_FAKE_SYSTEM, "### system:"),
-    (S_FAKE_SYSTEM, "system override"),
-    (S_FAKE_SYSTEM, "admin override"),
-    (S_FAKE_SYSTEM, "new system prompt"),
+    (S_FAKE_SYSTEM, "<<sys>>"),
+    (S_FAKE_SYSTEM, "[inst]"),
+    (S_FAKE_SYSTEM, "</system>"),
+    (S_FAKE_SYSTEM, "<system>"),
+    (S_ROLE, "system override"),
+    (S_ROLE, "admin override"),
+    (S_ROLE, "new system prompt"),
     (S_FAKE_SYSTEM, "end of system prompt"),
-    (S_FAKE_SYSTEM, "begin new instructions"),
-    (S_FAKE_SYSTEM, "updated instructions:"),
-    (S_FAKE_SYSTEM, "new instructions:"),
-    (S_FAKE_SYSTEM, "maintenance mode"),
-    (S_FAKE_SYSTEM, "sudo mode"),
-    (S_FAKE_SYSTEM, "debug mode activated"),
-    (S_FAKE_SYSTEM, "developer override"),
+    (S_ROLE, "begin new instructions"),
+    (S_ROLE, "updated instructions:"),
+    (S_ROLE, "new instructions:"),
+    (S_ROLE, "maintenance mode"),
+    (S_ROLE, "sudo mode"),
+    (S_ROLE, "debug mode activated"),
+    (S_ROLE, "developer override"),
     // Addressed to the model from inside content.
     (S_AI_ADDRESSED, "if you are an ai"),
     (S_AI_ADDRESSED, "if you are a language model"),

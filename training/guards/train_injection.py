@@ -1,0 +1,159 @@
+"""Trains the injection model and writes rust/src/guards/injection_model.bin.
+
+Logistic regression over the hashed features the Rust code itself emits (dev CLI
+`--features`), so training and inference share one featuriser. Deterministic: sorted
+inputs, hash-based folds, full-batch Adam in float64 on one thread, no random init.
+Re-running on the same data and the same Rust featuriser reproduces the file bit for bit.
+
+    python training/guards/train_injection.py [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datasets import examples  # noqa: E402
+from runner import features_many  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "rust/src/guards/injection_model.bin"
+N_BUCKETS = 1 << 17
+SIGNALS = 19  # len(patterns::SIGNALS)
+STRONG = (0, 3, 5)  # patterns::STRONG
+STRONG_FLOOR = 0.9
+FORMAT_VERSION = 1
+FEATURE_VERSION = 1
+ITERS = 300
+LR = 0.05
+L2 = 1e-5
+VAL_PERCENT = 15
+
+
+def fnv1a(data: bytes) -> int:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def design(feats: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """COO matrix with duplicates summed: hashed ids weigh 1/sqrt(n_hashed), signals 1."""
+    rows, cols, vals = [], [], []
+    strong = np.zeros(len(feats), dtype=bool)
+    for i, f in enumerate(feats):
+        a = np.asarray(f, dtype=np.int64)
+        hashed = a[a < N_BUCKETS]
+        sig = a[a >= N_BUCKETS]
+        if len(hashed):
+            u, c = np.unique(hashed, return_counts=True)
+            rows.append(np.full(len(u), i))
+            cols.append(u)
+            vals.append(c / np.sqrt(len(hashed)))
+        if len(sig):
+            rows.append(np.full(len(sig), i))
+            cols.append(sig)
+            vals.append(np.ones(len(sig)))
+            strong[i] = bool(np.isin(sig - N_BUCKETS, STRONG).any())
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float64), strong
+
+
+def train(rows, cols, vals, y, sw, n):
+    dim = N_BUCKETS + SIGNALS
+    w = np.zeros(dim)
+    b = 0.0
+    m, v = np.zeros(dim + 1), np.zeros(dim + 1)
+    for t in range(1, ITERS + 1):
+        z = b + np.bincount(rows, weights=vals * w[cols], minlength=n)
+        p = 1.0 / (1.0 + np.exp(-z))
+        r = (p - y) * sw
+        g = np.empty(dim + 1)
+        g[:dim] = np.bincount(cols, weights=vals * r[rows], minlength=dim) + L2 * w
+        g[dim] = r.sum()
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        step = LR * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        w -= step[:dim]
+        b -= step[dim]
+    return w, b
+
+
+def quantize(w: np.ndarray) -> tuple[np.ndarray, float]:
+    hashed = w[:N_BUCKETS]
+    scale = float(np.float32(max(np.abs(hashed).max(), 1e-9) / 127.0))
+    q = np.clip(np.rint(hashed / scale), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def score(rows, cols, vals, strong, q, scale, sig_w, bias, n):
+    """Mirror of model.rs + injection.rs scoring with the quantised weights."""
+    wq = np.concatenate([q.astype(np.float64) * scale, sig_w.astype(np.float64)])
+    z = bias + np.bincount(rows, weights=vals * wq[cols], minlength=n)
+    s = 1.0 / (1.0 + np.exp(-z))
+    return np.where(strong, np.maximum(s, STRONG_FLOOR), s)
+
+
+def threshold_at_fpr(neg_scores: np.ndarray, fpr: float) -> float:
+    s = np.sort(neg_scores)[::-1]
+    k = int(np.floor(fpr * len(s)))
+    return float(min(max(s[k] + 1e-4 if k < len(s) else 0.5, 0.3), 0.85))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args()
+    # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is noise
+    # to a pooled bag of n-grams, and training on them only teaches "tables (emails) are attacks".
+    # Clean contexts stay in as negatives; attacked ones are still evaluated (rules catch some).
+    data = sorted(
+        {(e.source, e.text, e.label, e.fold_key) for e in examples() if e.split == "train" and e.source not in ("bipia_table_attacked", "bipia_email_attacked")}
+    )
+    texts = [t for _, t, _, _ in data]
+    y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
+    src = [s for s, _, _, _ in data]
+    val = np.array([int(hashlib.sha256(("val" + k).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT for *_, k in data])
+    print(f"{len(texts)} train texts ({int(y.sum())} positive), {int(val.sum())} held for thresholds", file=sys.stderr)
+    feats = features_many(texts)
+    # Each source weighs ~sqrt(size); positives and negatives weigh the same in total.
+    counts: dict[str, int] = {}
+    for s in src:
+        counts[s] = counts.get(s, 0) + 1
+    # Long benign prompts are scarce (arena_hard) and hand-written look-alikes are the
+    # hardest negatives: both count double.
+    boost = {"arena_hard": 2.0, "handwritten_benign": 2.0, "handwritten_injection": 2.0}
+    sw = np.array([boost.get(s, 1.0) / np.sqrt(counts[s]) for s in src])
+    for lab in (0, 1):
+        sel = y == lab
+        sw[sel] *= 0.5 * len(y) / sw[sel].sum()
+    fit = np.flatnonzero(~val)
+    rows, cols, vals, _ = design([feats[i] for i in fit])
+    w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit))
+    q, scale = quantize(w)
+    sig_w = w[N_BUCKETS:].astype(np.float32)
+    hold = np.flatnonzero(val)
+    vr, vc, vv, vs = design([feats[i] for i in hold])
+    s = score(vr, vc, vv, vs, q, scale, sig_w, b, len(hold))
+    yv = y[hold]
+    inj = threshold_at_fpr(s[yv == 0], 0.01)
+    sus = min(threshold_at_fpr(s[yv == 0], 0.03), inj)
+    rec = float((s[yv == 1] >= inj).mean())
+    fpr = float((s[yv == 0] >= inj).mean())
+    print(f"validation: recall {rec:.3f} at FPR {fpr:.3f} (injection >= {inj:.3f}, suspicious >= {sus:.3f})", file=sys.stderr)
+    body = b"RCIM" + struct.pack("<IIII", FORMAT_VERSION, FEATURE_VERSION, N_BUCKETS, SIGNALS)
+    body += struct.pack("<ffff", scale, b, sus, inj)
+    body += struct.pack(f"<{SIGNALS}f", *sig_w.tolist())
+    body += q.tobytes()
+    blob = body + struct.pack("<Q", fnv1a(body))
+    Path(args.out).write_bytes(blob)
+    print(f"wrote {args.out}: {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()[:16]}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
