@@ -135,7 +135,8 @@ def test_context_window_is_structured(mock: MockProvider, client: httpx.Client) 
 
 
 def test_out_of_process_and_control_endpoint() -> None:
-    proc, url = spawn()
+    mock = spawn()
+    url = mock.url
     try:
         with httpx.Client(base_url=url) as c:
             c.post("/_mock/program", json={"model": "x", "scenario": {"fault": "http_error", "status": 500}})
@@ -143,8 +144,7 @@ def test_out_of_process_and_control_endpoint() -> None:
             assert c.post("/v1/chat/completions", json=BODY).status_code == 200
             assert c.get("/_mock/stats").json()["x"]["requests"] == 1
     finally:
-        proc.kill()
-        proc.wait()
+        mock.close()
 
 
 def test_throughput_is_in_the_thousands(mock: MockProvider, client: httpx.Client) -> None:

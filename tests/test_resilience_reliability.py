@@ -32,15 +32,15 @@ PRIMARIES = {
 
 @pytest.fixture(scope="module")
 def mock_url() -> Iterator[str]:
-    proc, url = spawn()  # its own process: the client's event loop keeps one core to itself
+    mock = spawn()
+    url = mock.url  # its own process: the client's event loop keeps one core to itself
     try:
         with httpx.Client(base_url=url) as c:
             for model, sc in PRIMARIES.items():
                 c.post("/_mock/program", json={"model": model, "scenario": sc.to_json()}).raise_for_status()
         yield url
     finally:
-        proc.kill()
-        proc.wait()
+        mock.close()
 
 
 def test_ten_thousand_requests_none_lost_none_late(mock_url: str) -> None:

@@ -115,12 +115,12 @@ def test_total_timeout_mid_stream_never_hangs(fresh: MockProvider) -> None:
         try:
             t = time.perf_counter()
             chunks = await collect(d.stream(FakeDecision("p"), REQ))
-            assert time.perf_counter() - t < 0.7 + 0.25
+            assert time.perf_counter() - t < 0.7 + 0.5
             assert chunks[-1]["error"]["error_type"] == "TotalTimeout"
             t = time.perf_counter()
             with pytest.raises(AllProvidersFailed) as info:
                 await d.complete(FakeDecision("p"), REQ)
-            assert time.perf_counter() - t < 0.7 + 0.25
+            assert time.perf_counter() - t < 0.7 + 0.5
             assert info.value.deadline_exceeded
         finally:
             await d.aclose()

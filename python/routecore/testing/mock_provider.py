@@ -207,18 +207,36 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def spawn(port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    """Start the mock in a child process (no GIL shared with the client); returns (proc, url)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "routecore.testing.mock_provider", "--port", str(port)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("http://"):
-        proc.kill()
-        raise RuntimeError(f"mock provider failed to start: {line!r}")
-    return proc, line
+class MockProcess:
+    """A mock provider in a child process (no GIL shared with the client under test)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "routecore.testing.mock_provider", "--port", str(port)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("http://"):
+            self.close()
+            raise RuntimeError(f"mock provider failed to start: {line!r}")
+        self.url = line
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> MockProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def spawn(port: int = 0) -> MockProcess:
+    return MockProcess(port)
 
 
 def main(argv: list[str] | None = None) -> None:
