@@ -73,8 +73,10 @@ class FakeRouter:
     reconciled: list[tuple[str, int, int]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
 
-    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int) -> None:
+    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int, *,
+                  model: str | None = None) -> float | None:
         self.reconciled.append((decision.request_id, input_tokens, output_tokens))
+        return None
 
     def release(self, decision: Any) -> None:
         self.released.append(decision.request_id)

@@ -29,7 +29,8 @@ CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not 
 class RouterLike(Protocol):
     @property
     def config(self) -> Mapping[str, Any]: ...
-    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int) -> None: ...
+    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int, *,
+                  model: str | None = None) -> float | None: ...
     def release(self, decision: Any) -> None: ...
 
 
@@ -104,7 +105,9 @@ class Dispatcher:
         usage = acc.usage or Usage(call.decision.input_tokens, _out_tokens(acc))
         total = Usage(usage.input_tokens + call.extra_input_tokens,
                       usage.output_tokens + call.extra_output_tokens)
-        self._router.reconcile(call.decision, total.input_tokens, total.output_tokens)
+        # Priced at the model that actually served (a fallback may cost more or less).
+        self._router.reconcile(call.decision, total.input_tokens, total.output_tokens,
+                               model=live.attempt.model)
         now = time.perf_counter()
         first = next((a.ttft_ms for a in call.attempts if a.ttft_ms is not None and a.outcome == "ok"),
                      live.attempt.ttft_ms)

@@ -3,8 +3,10 @@ class adds config loading, numpy features and (via the dispatcher) the async pro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,10 @@ from . import _core
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from .completion import Completion
+    from .dispatch import CompletionStream, Dispatcher
+    from .providers import ChatRequest
 
 __all__ = ["FEATURE_COLUMNS", "Router"]
 
@@ -74,3 +80,115 @@ class Router(_core.Router):
             list(batch), tools=tools, response_format=response_format, max_tokens=max_tokens
         )
         return np.frombuffer(raw, dtype=np.float32).reshape(rows, cols)
+
+    # ------------------------------------------------------------------ provider calls
+
+    async def complete(
+        self,
+        messages: str | Sequence[Mapping[str, Any]],
+        *,
+        tenant: str | None = None,
+        user_tier: str | None = None,
+        model: str | None = None,
+        metadata: Any = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: Sequence[str] | None = None,
+        min_tier: int | None = None,
+        max_tier: int | None = None,
+        deadline_ms: float | None = None,
+        max_cost_usd: float | None = None,
+    ) -> Completion:
+        """Route, then call the chosen model (with hedging, fallbacks, breakers) within the
+        tier's timeouts and `deadline_ms`. Budgets are settled with the real usage.
+
+        Raises the routing errors of `route()`, or `AllProvidersFailed` with every attempt."""
+        msgs = _as_messages(messages)
+        decision = self.route(
+            msgs, tenant=tenant, user_tier=user_tier, model=model, metadata=metadata, tools=tools,
+            response_format=response_format, max_tokens=max_tokens, min_tier=min_tier,
+            max_tier=max_tier, deadline_ms=deadline_ms, max_cost_usd=max_cost_usd,
+        )
+        request = _chat_request(msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop)
+        return await self._dispatcher().complete(decision, request, deadline_ms=deadline_ms)
+
+    def stream(
+        self,
+        messages: str | Sequence[Mapping[str, Any]],
+        *,
+        tenant: str | None = None,
+        user_tier: str | None = None,
+        model: str | None = None,
+        metadata: Any = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: Sequence[str] | None = None,
+        min_tier: int | None = None,
+        max_tier: int | None = None,
+        deadline_ms: float | None = None,
+        max_cost_usd: float | None = None,
+    ) -> CompletionStream:
+        """Route, then stream OpenAI ``chat.completion.chunk`` dicts: ``async for chunk in
+        router.stream(...)``. Routing happens here, synchronously, so routing errors raise at
+        once; the stream's ``decision``, ``attempts`` and (after the end) ``completion`` tell
+        what happened. A stream cut after bytes reached you ends with ``finish_reason="error"``."""
+        msgs = _as_messages(messages)
+        decision = self.route(
+            msgs, tenant=tenant, user_tier=user_tier, model=model, metadata=metadata, tools=tools,
+            response_format=response_format, max_tokens=max_tokens, min_tier=min_tier,
+            max_tier=max_tier, deadline_ms=deadline_ms, max_cost_usd=max_cost_usd,
+        )
+        request = _chat_request(msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop)
+        return self._dispatcher().stream(decision, request, deadline_ms=deadline_ms)
+
+    def _dispatcher(self) -> Dispatcher:
+        """One dispatcher (pooled connections) per event loop: connections belong to their loop."""
+        from .dispatch import Dispatcher
+
+        loop = asyncio.get_running_loop()
+        pool: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dispatcher] | None = (
+            self.__dict__.get("_dispatchers")
+        )
+        if pool is None:
+            pool = self.__dict__["_dispatchers"] = weakref.WeakKeyDictionary()
+        d = pool.get(loop)
+        if d is None:
+            d = pool[loop] = Dispatcher(self)
+        return d
+
+    async def aclose(self) -> None:
+        """Close this event loop's pooled provider connections."""
+        pool = self.__dict__.get("_dispatchers")
+        if pool is not None:
+            d = pool.pop(asyncio.get_running_loop(), None)
+            if d is not None:
+                await d.aclose()
+
+
+def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return list(messages)
+
+
+def _chat_request(
+    msgs: list[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    tool_choice: str | Mapping[str, Any] | None,
+    response_format: Mapping[str, Any] | None,
+    max_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    stop: Sequence[str] | None,
+) -> ChatRequest:
+    from .providers import ChatRequest
+
+    return ChatRequest(msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop)

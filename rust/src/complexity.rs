@@ -47,7 +47,11 @@ pub fn structure_signal(f: &Features) -> f32 {
 
 /// Expected demand of the request under the classifier's distribution.
 pub fn capability_signal(c: &Classification, rules: &[CapabilityRule; Capability::COUNT]) -> f32 {
-    c.scores.iter().zip(rules.iter()).map(|(p, r)| p * r.prior).sum()
+    c.scores
+        .iter()
+        .zip(rules.iter())
+        .map(|(p, r)| p * r.prior)
+        .sum()
 }
 
 pub fn score(
@@ -96,9 +100,21 @@ mod tests {
 
     #[test]
     fn long_system_prompt_does_not_dominate() {
-        let short = Features { input_tokens: 5, last_user_tokens: 5, ..Default::default() };
-        let with_sys = Features { input_tokens: 2005, last_user_tokens: 5, ..Default::default() };
-        let own = Features { input_tokens: 2005, last_user_tokens: 2000, ..Default::default() };
+        let short = Features {
+            input_tokens: 5,
+            last_user_tokens: 5,
+            ..Default::default()
+        };
+        let with_sys = Features {
+            input_tokens: 2005,
+            last_user_tokens: 5,
+            ..Default::default()
+        };
+        let own = Features {
+            input_tokens: 2005,
+            last_user_tokens: 2000,
+            ..Default::default()
+        };
         assert!(token_signal(&with_sys, 1500.0) < token_signal(&own, 1500.0) / 2.0);
         assert!(token_signal(&short, 1500.0) < 0.01);
     }

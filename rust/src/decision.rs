@@ -9,26 +9,79 @@ use crate::policy::{ModelId, Policy};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reason {
-    Classified { capability: Capability, confidence: f32 },
-    Scored { complexity: f32, tier: u8 },
-    RaisedByCapability { capability: Capability, tier: u8 },
-    CappedByCapability { capability: Capability, tier: u8 },
-    UserTier { from: u8, to: u8 },
-    TenantBounds { from: u8, to: u8 },
-    RequestBounds { from: u8, to: u8 },
-    TierAlias { tier: u8 },
-    Pinned { model: ModelId },
-    Preferred { model: ModelId, capability: Capability },
-    SkippedContext { model: ModelId, needed: u32 },
-    SkippedNotAllowed { model: ModelId },
-    SkippedCost { model: ModelId, cost: f64 },
-    SkippedDeadline { model: ModelId, ttft_ms: f32 },
-    SkippedBreaker { model: ModelId },
-    SkippedQuota { model: ModelId },
-    Demoted { model: ModelId },
-    Escalated { from: u8, to: u8 },
-    Lowered { from: u8, to: u8 },
-    ForcedProbe { model: ModelId },
+    Classified {
+        capability: Capability,
+        confidence: f32,
+    },
+    Scored {
+        complexity: f32,
+        tier: u8,
+    },
+    RaisedByCapability {
+        capability: Capability,
+        tier: u8,
+    },
+    CappedByCapability {
+        capability: Capability,
+        tier: u8,
+    },
+    UserTier {
+        from: u8,
+        to: u8,
+    },
+    TenantBounds {
+        from: u8,
+        to: u8,
+    },
+    RequestBounds {
+        from: u8,
+        to: u8,
+    },
+    TierAlias {
+        tier: u8,
+    },
+    Pinned {
+        model: ModelId,
+    },
+    Preferred {
+        model: ModelId,
+        capability: Capability,
+    },
+    SkippedContext {
+        model: ModelId,
+        needed: u32,
+    },
+    SkippedNotAllowed {
+        model: ModelId,
+    },
+    SkippedCost {
+        model: ModelId,
+        cost: f64,
+    },
+    SkippedDeadline {
+        model: ModelId,
+        ttft_ms: f32,
+    },
+    SkippedBreaker {
+        model: ModelId,
+    },
+    SkippedQuota {
+        model: ModelId,
+    },
+    Demoted {
+        model: ModelId,
+    },
+    Escalated {
+        from: u8,
+        to: u8,
+    },
+    Lowered {
+        from: u8,
+        to: u8,
+    },
+    ForcedProbe {
+        model: ModelId,
+    },
     BudgetAdmitted,
     NoBudget,
 }
@@ -38,39 +91,81 @@ impl Reason {
         let m = |id: &ModelId| p.model(*id).name.as_str();
         let t = |t: &u8| p.tiers[*t as usize].name.as_str();
         match self {
-            Reason::Classified { capability, confidence } => {
-                format!("capability {} (confidence {:.2})", capability.as_str(), confidence)
+            Reason::Classified {
+                capability,
+                confidence,
+            } => {
+                format!(
+                    "capability {} (confidence {:.2})",
+                    capability.as_str(),
+                    confidence
+                )
             }
-            Reason::Scored { complexity, tier } => format!("complexity {complexity:.1} → tier {tier} ({})", t(tier)),
+            Reason::Scored { complexity, tier } => {
+                format!("complexity {complexity:.1} → tier {tier} ({})", t(tier))
+            }
             Reason::RaisedByCapability { capability, tier } => {
-                format!("{} needs at least tier {tier} ({})", capability.as_str(), t(tier))
+                format!(
+                    "{} needs at least tier {tier} ({})",
+                    capability.as_str(),
+                    t(tier)
+                )
             }
             Reason::CappedByCapability { capability, tier } => {
-                format!("{} is served at most by tier {tier} ({})", capability.as_str(), t(tier))
+                format!(
+                    "{} is served at most by tier {tier} ({})",
+                    capability.as_str(),
+                    t(tier)
+                )
             }
             Reason::UserTier { from, to } => format!("user tier moved tier {from} → {to}"),
             Reason::TenantBounds { from, to } => format!("tenant limits moved tier {from} → {to}"),
-            Reason::RequestBounds { from, to } => format!("request min/max tier moved tier {from} → {to}"),
+            Reason::RequestBounds { from, to } => {
+                format!("request min/max tier moved tier {from} → {to}")
+            }
             Reason::TierAlias { tier } => format!("tier {tier} ({}) requested by alias", t(tier)),
             Reason::Pinned { model } => format!("model {} pinned by the request", m(model)),
             Reason::Preferred { model, capability } => {
                 format!("{} preferred for {}", m(model), capability.as_str())
             }
             Reason::SkippedContext { model, needed } => {
-                format!("skipped {}: needs {needed} tokens, window is {}", m(model), p.model(*model).context_window)
+                format!(
+                    "skipped {}: needs {needed} tokens, window is {}",
+                    m(model),
+                    p.model(*model).context_window
+                )
             }
-            Reason::SkippedNotAllowed { model } => format!("skipped {}: not allowed for this tenant", m(model)),
-            Reason::SkippedCost { model, cost } => format!("skipped {}: estimated ${cost:.6} over the cost cap", m(model)),
+            Reason::SkippedNotAllowed { model } => {
+                format!("skipped {}: not allowed for this tenant", m(model))
+            }
+            Reason::SkippedCost { model, cost } => format!(
+                "skipped {}: estimated ${cost:.6} over the cost cap",
+                m(model)
+            ),
             Reason::SkippedDeadline { model, ttft_ms } => {
-                format!("skipped {}: expected first token {ttft_ms:.0} ms does not fit the deadline", m(model))
+                format!(
+                    "skipped {}: expected first token {ttft_ms:.0} ms does not fit the deadline",
+                    m(model)
+                )
             }
-            Reason::SkippedBreaker { model } => format!("skipped {}: circuit breaker open", m(model)),
-            Reason::SkippedQuota { model } => format!("skipped {}: provider quota exhausted", m(model)),
+            Reason::SkippedBreaker { model } => {
+                format!("skipped {}: circuit breaker open", m(model))
+            }
+            Reason::SkippedQuota { model } => {
+                format!("skipped {}: provider quota exhausted", m(model))
+            }
             Reason::Demoted { model } => format!("{} demoted: degraded health", m(model)),
-            Reason::Escalated { from, to } => format!("no eligible model in tier {from}; escalated to tier {to}"),
-            Reason::Lowered { from, to } => format!("no eligible model in tier {from} or above; using tier {to}"),
+            Reason::Escalated { from, to } => {
+                format!("no eligible model in tier {from}; escalated to tier {to}")
+            }
+            Reason::Lowered { from, to } => {
+                format!("no eligible model in tier {from} or above; using tier {to}")
+            }
             Reason::ForcedProbe { model } => {
-                format!("every candidate's breaker is open; probing {} (soonest to recover)", m(model))
+                format!(
+                    "every candidate's breaker is open; probing {} (soonest to recover)",
+                    m(model)
+                )
             }
             Reason::BudgetAdmitted => "budget: admitted".to_string(),
             Reason::NoBudget => "budget: none configured".to_string(),

@@ -68,7 +68,10 @@ pub enum Error {
 
 impl Error {
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidRequest { path: path.into(), message: message.into() }
+        Error::InvalidRequest {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -114,9 +114,30 @@ struct LineStats {
 }
 
 const CODE_STARTS: [&[u8]; 24] = [
-    b"def ", b"class ", b"import ", b"from ", b"#include", b"function ", b"return ", b"public ",
-    b"private ", b"const ", b"let ", b"var ", b"fn ", b"select ", b"SELECT ", b"for (", b"if (",
-    b"while (", b"print(", b"console.", b"struct ", b"package ", b"#!/", b"<?php",
+    b"def ",
+    b"class ",
+    b"import ",
+    b"from ",
+    b"#include",
+    b"function ",
+    b"return ",
+    b"public ",
+    b"private ",
+    b"const ",
+    b"let ",
+    b"var ",
+    b"fn ",
+    b"select ",
+    b"SELECT ",
+    b"for (",
+    b"if (",
+    b"while (",
+    b"print(",
+    b"console.",
+    b"struct ",
+    b"package ",
+    b"#!/",
+    b"<?php",
 ];
 
 fn line_stats(text: &str) -> LineStats {
@@ -169,7 +190,11 @@ fn trim_start(l: &[u8]) -> &[u8] {
 }
 
 fn trim_end(l: &[u8]) -> &[u8] {
-    let n = l.iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+    let n = l
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_whitespace())
+        .count();
     &l[..l.len() - n]
 }
 
@@ -181,21 +206,36 @@ fn is_list_item(t: &[u8]) -> bool {
         return true;
     }
     let digits = t.iter().take_while(|c| c.is_ascii_digit()).count();
-    digits > 0 && digits <= 3 && t.len() > digits + 1 && matches!(t[digits], b'.' | b')') && t[digits + 1] == b' '
+    digits > 0
+        && digits <= 3
+        && t.len() > digits + 1
+        && matches!(t[digits], b'.' | b')')
+        && t[digits + 1] == b' '
 }
 
 fn count_latex(text: &str) -> u32 {
-    const CMDS: [&str; 8] = ["\\frac", "\\sum", "\\int", "\\sqrt", "\\cdot", "\\begin{", "\\alpha", "\\lim"];
+    const CMDS: [&str; 8] = [
+        "\\frac", "\\sum", "\\int", "\\sqrt", "\\cdot", "\\begin{", "\\alpha", "\\lim",
+    ];
     if !text.contains('\\') {
         return 0;
     }
-    CMDS.iter().map(|c| memmem::find_iter(text.as_bytes(), c).count() as u32).sum()
+    CMDS.iter()
+        .map(|c| memmem::find_iter(text.as_bytes(), c).count() as u32)
+        .sum()
 }
 
 /// Extract the features of a request. Linear in the total text length.
 pub fn extract(req: &Request<'_>) -> Features {
-    let mut f = Features { turns: req.messages.len() as u32, tools: req.tools, ..Default::default() };
-    f.last_user = req.messages.iter().rposition(|m| m.role == Some(Role::User));
+    let mut f = Features {
+        turns: req.messages.len() as u32,
+        tools: req.tools,
+        ..Default::default()
+    };
+    f.last_user = req
+        .messages
+        .iter()
+        .rposition(|m| m.role == Some(Role::User));
     let mut total_tokens = 0.0f32;
     let mut total_chars = 0u32;
     let mut non_ascii = 0u32;
@@ -245,13 +285,26 @@ pub fn extract(req: &Request<'_>) -> Features {
             add_counts(&mut script_stats, &st);
         }
     }
-    total_tokens += req.tool_schema_chars as f32 * tokens::PER_TOOL_SCHEMA_CHAR + req.tools as f32 * 8.0;
-    f.input_tokens = if total_chars == 0 && req.tools == 0 && f.media_parts == 0 { 0 } else { total_tokens.round() as u32 + 3 };
+    total_tokens +=
+        req.tool_schema_chars as f32 * tokens::PER_TOOL_SCHEMA_CHAR + req.tools as f32 * 8.0;
+    f.input_tokens = if total_chars == 0 && req.tools == 0 && f.media_parts == 0 {
+        0
+    } else {
+        total_tokens.round() as u32 + 3
+    };
     f.response_json = req.response_format.is_json();
     f.max_tokens = req.max_tokens.unwrap_or(0);
-    f.non_ascii_share = if total_chars == 0 { 0.0 } else { non_ascii as f32 / total_chars as f32 };
+    f.non_ascii_share = if total_chars == 0 {
+        0.0
+    } else {
+        non_ascii as f32 / total_chars as f32
+    };
     let script = script_stats.script();
-    f.script = if script == Script::Unknown { None } else { Some(script) };
+    f.script = if script == Script::Unknown {
+        None
+    } else {
+        Some(script)
+    };
     f
 }
 

@@ -21,6 +21,9 @@ pub enum ErrorKind {
     Server,
     RateLimited,
     BadResponse,
+    /// 401/403 from the provider: a misconfigured key or account, so it counts against the
+    /// deployment (unlike a request the provider merely rejected).
+    Auth,
     ContextWindow,
     ContentPolicy,
     Client,
@@ -35,6 +38,7 @@ impl ErrorKind {
             "server" => ErrorKind::Server,
             "rate_limited" => ErrorKind::RateLimited,
             "bad_response" => ErrorKind::BadResponse,
+            "auth" => ErrorKind::Auth,
             "context_window" => ErrorKind::ContextWindow,
             "content_policy" => ErrorKind::ContentPolicy,
             "client" => ErrorKind::Client,
@@ -43,7 +47,14 @@ impl ErrorKind {
         })
     }
     pub fn counts_against_deployment(self) -> bool {
-        matches!(self, ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Server | ErrorKind::RateLimited | ErrorKind::BadResponse)
+        matches!(
+            self,
+            ErrorKind::Timeout
+                | ErrorKind::Connect
+                | ErrorKind::Server
+                | ErrorKind::RateLimited
+                | ErrorKind::BadResponse
+        )
     }
 }
 
@@ -90,6 +101,8 @@ pub struct HealthSnapshot {
     pub state: BreakerState,
     pub ttft_ewma_ms: Option<f64>,
     pub ttft_p95_ms: Option<f64>,
+    /// TTFT samples behind the p95 (the last 64 at most).
+    pub ttft_samples: u32,
     pub error_rate: f64,
     pub requests_in_window: u32,
     pub consecutive_failures: u32,
@@ -152,7 +165,8 @@ impl ModelHealth {
         HealthView {
             blocked: open && now_ms < until,
             open_until_ms: until,
-            degraded: state != BreakerState::Closed as u8 || self.snap_degraded.load(Ordering::Relaxed) != 0,
+            degraded: state != BreakerState::Closed as u8
+                || self.snap_degraded.load(Ordering::Relaxed) != 0,
             ttft_ms: f32::from_bits(self.snap_ttft_bits.load(Ordering::Relaxed)),
         }
     }
@@ -165,7 +179,9 @@ impl ModelHealth {
             BreakerState::Closed => true,
             BreakerState::Open if now_ms < g.open_until_ms => false,
             BreakerState::Open | BreakerState::HalfOpen => {
-                let stale = g.probe_started_ms.is_none_or(|t| now_ms.saturating_sub(t) as f64 > cfg.breaker_open_ms);
+                let stale = g
+                    .probe_started_ms
+                    .is_none_or(|t| now_ms.saturating_sub(t) as f64 > cfg.breaker_open_ms);
                 if g.state == BreakerState::Open || stale {
                     g.state = BreakerState::HalfOpen;
                     g.probe_started_ms = Some(now_ms);
@@ -200,11 +216,21 @@ impl ModelHealth {
             g.window.push_back((now_ms, o.ok));
         }
         let win_ms = (cfg.breaker_window_s * 1000.0) as u32;
-        while g.window.front().is_some_and(|(t, _)| now_ms.saturating_sub(*t) > win_ms) || g.window.len() > 4096 {
+        while g
+            .window
+            .front()
+            .is_some_and(|(t, _)| now_ms.saturating_sub(*t) > win_ms)
+            || g.window.len() > 4096
+        {
             g.window.pop_front();
         }
         let miss_ms = (cfg.latency_miss_window_s * 1000.0) as u32;
-        while g.misses.front().is_some_and(|t| now_ms.saturating_sub(*t) > miss_ms) || g.misses.len() > 1024 {
+        while g
+            .misses
+            .front()
+            .is_some_and(|t| now_ms.saturating_sub(*t) > miss_ms)
+            || g.misses.len() > 1024
+        {
             g.misses.pop_front();
         }
         let (n, fails) = window_counts(&g.window);
@@ -221,12 +247,14 @@ impl ModelHealth {
             g.consecutive_failures += 1;
             let trip = g.state == BreakerState::HalfOpen
                 || g.consecutive_failures >= cfg.breaker_consecutive_failures
-                || (n >= cfg.breaker_min_requests && fails as f64 >= cfg.breaker_error_rate * n as f64);
+                || (n >= cfg.breaker_min_requests
+                    && fails as f64 >= cfg.breaker_error_rate * n as f64);
             if trip {
                 open(&mut g, now_ms, cfg);
             }
         }
-        if g.state == BreakerState::Closed && g.misses.len() as u32 >= cfg.latency_miss_limit.max(1) {
+        if g.state == BreakerState::Closed && g.misses.len() as u32 >= cfg.latency_miss_limit.max(1)
+        {
             open(&mut g, now_ms, cfg);
             g.misses.clear();
         }
@@ -235,11 +263,18 @@ impl ModelHealth {
 
     fn publish(&self, g: &Inner, cfg: &RawResilience) {
         self.snap_state.store(g.state as u8, Ordering::Relaxed);
-        self.snap_open_until.store(g.open_until_ms, Ordering::Relaxed);
-        let ttft = if g.ttft_n >= 3 { g.ttft_ewma.unwrap_or(self.configured_ttft as f64) as f32 } else { self.configured_ttft };
+        self.snap_open_until
+            .store(g.open_until_ms, Ordering::Relaxed);
+        let ttft = if g.ttft_n >= 3 {
+            g.ttft_ewma.unwrap_or(self.configured_ttft as f64) as f32
+        } else {
+            self.configured_ttft
+        };
         self.snap_ttft_bits.store(ttft.to_bits(), Ordering::Relaxed);
         let (n, fails) = window_counts(&g.window);
-        let erring = n >= cfg.breaker_min_requests / 2 && n > 0 && fails as f64 > 0.5 * cfg.breaker_error_rate * n as f64;
+        let erring = n >= cfg.breaker_min_requests / 2
+            && n > 0
+            && fails as f64 > 0.5 * cfg.breaker_error_rate * n as f64;
         self.snap_degraded.store(erring as u8, Ordering::Relaxed);
     }
 
@@ -256,6 +291,7 @@ impl ModelHealth {
             state: g.state,
             ttft_ewma_ms: g.ttft_ewma,
             ttft_p95_ms: p95,
+            ttft_samples: k as u32,
             error_rate: if n == 0 { 0.0 } else { fails as f64 / n as f64 },
             requests_in_window: n,
             consecutive_failures: g.consecutive_failures,
@@ -282,10 +318,22 @@ mod tests {
     use super::*;
 
     fn fail(kind: ErrorKind) -> Outcome {
-        Outcome { ok: false, ttft_ms: None, total_ms: None, error: Some(kind), deadline_missed: false }
+        Outcome {
+            ok: false,
+            ttft_ms: None,
+            total_ms: None,
+            error: Some(kind),
+            deadline_missed: false,
+        }
     }
     fn ok(ttft: f64) -> Outcome {
-        Outcome { ok: true, ttft_ms: Some(ttft), total_ms: Some(ttft * 2.0), error: None, deadline_missed: false }
+        Outcome {
+            ok: true,
+            ttft_ms: Some(ttft),
+            total_ms: Some(ttft * 2.0),
+            error: None,
+            deadline_missed: false,
+        }
     }
 
     #[test]
@@ -336,7 +384,11 @@ mod tests {
         let cfg = RawResilience::default();
         let h = ModelHealth::new(100.0);
         for i in 0..20u32 {
-            let o = if i % 2 == 0 { fail(ErrorKind::Server) } else { ok(50.0) };
+            let o = if i % 2 == 0 {
+                fail(ErrorKind::Server)
+            } else {
+                ok(50.0)
+            };
             h.record(&o, 500.0, i, &cfg);
         }
         assert_eq!(h.snapshot().state, BreakerState::Open);
@@ -358,7 +410,12 @@ mod tests {
         let h = ModelHealth::new(300.0);
         assert_eq!(h.view(0).ttft_ms, 300.0, "configured until observed");
         for i in 0..100 {
-            h.record(&ok(if i % 20 == 0 { 400.0 } else { 100.0 }), 1000.0, i, &cfg);
+            h.record(
+                &ok(if i % 20 == 0 { 400.0 } else { 100.0 }),
+                1000.0,
+                i,
+                &cfg,
+            );
         }
         let s = h.snapshot();
         assert!(s.ttft_p95_ms.unwrap() >= 100.0);

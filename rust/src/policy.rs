@@ -41,7 +41,8 @@ pub struct ModelSpec {
 
 impl ModelSpec {
     pub fn cost(&self, input_tokens: u32, output_tokens: u32) -> f64 {
-        input_tokens as f64 * self.input_cost_per_token + output_tokens as f64 * self.output_cost_per_token
+        input_tokens as f64 * self.input_cost_per_token
+            + output_tokens as f64 * self.output_cost_per_token
     }
 }
 
@@ -95,10 +96,14 @@ pub struct TenantSpec {
 
 impl TenantSpec {
     pub fn has_budget(&self) -> bool {
-        self.requests_per_min.is_some() || self.tokens_per_min.is_some() || self.usd_per_window.is_some()
+        self.requests_per_min.is_some()
+            || self.tokens_per_min.is_some()
+            || self.usd_per_window.is_some()
     }
     pub fn allows(&self, m: ModelId) -> bool {
-        self.allowed_models.as_ref().is_none_or(|a| a.binary_search(&m).is_ok())
+        self.allowed_models
+            .as_ref()
+            .is_none_or(|a| a.binary_search(&m).is_ok())
     }
 }
 

@@ -35,10 +35,18 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     pub fn user(text: &'a str) -> Self {
-        Message { role: Some(Role::User), parts: vec![text], ..Default::default() }
+        Message {
+            role: Some(Role::User),
+            parts: vec![text],
+            ..Default::default()
+        }
     }
     pub fn new(role: Role, text: &'a str) -> Self {
-        Message { role: Some(role), parts: vec![text], ..Default::default() }
+        Message {
+            role: Some(role),
+            parts: vec![text],
+            ..Default::default()
+        }
     }
     pub fn byte_len(&self) -> usize {
         self.parts.iter().map(|p| p.len()).sum()
@@ -72,7 +80,10 @@ impl ResponseFormat {
         }
     }
     pub fn is_json(self) -> bool {
-        matches!(self, ResponseFormat::JsonObject | ResponseFormat::JsonSchema)
+        matches!(
+            self,
+            ResponseFormat::JsonObject | ResponseFormat::JsonSchema
+        )
     }
 }
 
@@ -99,6 +110,9 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub fn from_text(text: &'a str) -> Self {
-        Request { messages: vec![Message::user(text)], ..Default::default() }
+        Request {
+            messages: vec![Message::user(text)],
+            ..Default::default()
+        }
     }
 }

@@ -41,11 +41,21 @@ impl Router {
     }
 
     pub fn with_classifier(policy: Policy, classifier: Box<dyn CapabilityModel>) -> Self {
-        let health = policy.models.iter().map(|m| ModelHealth::new(m.ttft_ms)).collect();
-        let quotas = policy.models.iter().map(|m| ModelQuota::new(m.requests_per_min, m.tokens_per_min)).collect();
+        let health = policy
+            .models
+            .iter()
+            .map(|m| ModelHealth::new(m.ttft_ms))
+            .collect();
+        let quotas = policy
+            .models
+            .iter()
+            .map(|m| ModelQuota::new(m.requests_per_min, m.tokens_per_min))
+            .collect();
         let epoch = Instant::now();
         // Request ids: a bijective mix of a counter and a per-process salt, unique per router.
-        let salt = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+        let salt = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
             ^ ((std::process::id() as u64) << 32);
         Router {
             policy: Arc::new(policy),
@@ -88,16 +98,25 @@ impl Router {
     pub fn route_at(&self, req: &Request<'_>, now_ms: u32) -> Result<Decision> {
         let p = &*self.policy;
         if req.messages.is_empty() {
-            return Err(Error::invalid("messages", "must contain at least one message"));
+            return Err(Error::invalid(
+                "messages",
+                "must contain at least one message",
+            ));
         }
         let size: u64 = req.messages.iter().map(|m| m.byte_len() as u64).sum();
         if size > p.routing.max_input_bytes {
-            return Err(Error::TooLarge { size, limit: p.routing.max_input_bytes });
+            return Err(Error::TooLarge {
+                size,
+                limit: p.routing.max_input_bytes,
+            });
         }
         if req.max_tokens == Some(0) {
             return Err(Error::invalid("max_tokens", "must be >= 1"));
         }
-        for (name, v) in [("deadline_ms", req.deadline_ms), ("max_cost_usd", req.max_cost_usd)] {
+        for (name, v) in [
+            ("deadline_ms", req.deadline_ms),
+            ("max_cost_usd", req.max_cost_usd),
+        ] {
             if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
                 return Err(Error::invalid(name, "must be a finite number > 0"));
             }
@@ -107,7 +126,10 @@ impl Router {
             Some(u) => Some(p.user_tiers.get(u).ok_or_else(|| {
                 let mut known: Vec<&str> = p.user_tiers.keys().map(|k| k.as_str()).collect();
                 known.sort_unstable();
-                Error::invalid("user_tier", format!("unknown user tier {u:?}; known: {}", known.join(", ")))
+                Error::invalid(
+                    "user_tier",
+                    format!("unknown user tier {u:?}; known: {}", known.join(", ")),
+                )
             })?),
         };
         let tenant_name = req.tenant.unwrap_or("default");
@@ -116,12 +138,23 @@ impl Router {
 
         let f = features::extract(req);
         let cls = self.classifier.classify(req, &f);
-        let (score, components) =
-            complexity::score(&f, &cls, user_tier.map_or(0.0, |u| u.score), &p.capabilities, &p.scoring);
+        let (score, components) = complexity::score(
+            &f,
+            &cls,
+            user_tier.map_or(0.0, |u| u.score),
+            &p.capabilities,
+            &p.scoring,
+        );
         let base = complexity::tier_for(score, &p.scoring.thresholds);
         let mut reasons = Vec::with_capacity(6);
-        reasons.push(Reason::Classified { capability: cls.capability, confidence: cls.confidence });
-        reasons.push(Reason::Scored { complexity: score, tier: base });
+        reasons.push(Reason::Classified {
+            capability: cls.capability,
+            confidence: cls.confidence,
+        });
+        reasons.push(Reason::Scored {
+            complexity: score,
+            tier: base,
+        });
 
         let q = Query {
             capability: cls.capability,
@@ -135,8 +168,12 @@ impl Router {
             max_cost_usd: req.max_cost_usd,
         };
         let health = |m: ModelId| self.health[m as usize].view(now_ms);
-        let take_quota = |m: ModelId, tokens: u32| self.quotas[m as usize].try_take(tokens as f64, now_ms);
-        let env = Env { health: &health, take_quota: &take_quota };
+        let take_quota =
+            |m: ModelId, tokens: u32| self.quotas[m as usize].try_take(tokens as f64, now_ms);
+        let env = Env {
+            health: &health,
+            take_quota: &take_quota,
+        };
         let sel = match target {
             Target::Auto => {
                 let (tier, bounds) = select::bound_tier(p, &q, base, &mut reasons)?;
@@ -144,31 +181,64 @@ impl Router {
             }
             Target::Tier(t) => {
                 if t < tenant.min_tier || t > tenant.max_tier {
-                    return Err(Error::ModelNotAllowed { model: format!("routecore/t{t}"), tenant: tenant_name.to_string() });
+                    return Err(Error::ModelNotAllowed {
+                        model: format!("routecore/t{t}"),
+                        tenant: tenant_name.to_string(),
+                    });
                 }
                 reasons.push(Reason::TierAlias { tier: t });
-                select::select(p, &q, t, &select::Bounds { hard_lo: t, hard_hi: t }, &env, &mut reasons)?
+                select::select(
+                    p,
+                    &q,
+                    t,
+                    &select::Bounds {
+                        hard_lo: t,
+                        hard_hi: t,
+                    },
+                    &env,
+                    &mut reasons,
+                )?
             }
             Target::Pinned(m) => {
                 if !tenant.allows(m) {
-                    return Err(Error::ModelNotAllowed { model: p.model(m).name.clone(), tenant: tenant_name.to_string() });
+                    return Err(Error::ModelNotAllowed {
+                        model: p.model(m).name.clone(),
+                        tenant: tenant_name.to_string(),
+                    });
                 }
                 select::check_pinned(p, &q, m)?;
                 reasons.push(Reason::Pinned { model: m });
-                let fallbacks = if p.routing.fallbacks_for_pinned { select::pinned_fallbacks(p, &q, m, &env) } else { Vec::new() };
+                let fallbacks = if p.routing.fallbacks_for_pinned {
+                    select::pinned_fallbacks(p, &q, m, &env)
+                } else {
+                    Vec::new()
+                };
                 let out = q.output_tokens(p, m);
-                select::Selection { tier: p.model(m).home_tier, model: m, fallbacks, output_tokens: out, cost: p.model(m).cost(f.input_tokens, out) }
+                select::Selection {
+                    tier: p.model(m).home_tier,
+                    model: m,
+                    fallbacks,
+                    output_tokens: out,
+                    cost: p.model(m).cost(f.input_tokens, out),
+                }
             }
         };
         let tokens = (f.input_tokens + sel.output_tokens) as f64;
-        let reservation = match self.budgets.reserve(tenant_name, tenant, tokens, sel.cost, now_ms) {
+        let reservation = match self
+            .budgets
+            .reserve(tenant_name, tenant, tokens, sel.cost, now_ms)
+        {
             Ok(r) => r,
             Err(e) => {
                 self.quotas[sel.model as usize].give_back(tokens);
                 return Err(e);
             }
         };
-        reasons.push(if tenant.has_budget() { Reason::BudgetAdmitted } else { Reason::NoBudget });
+        reasons.push(if tenant.has_budget() {
+            Reason::BudgetAdmitted
+        } else {
+            Reason::NoBudget
+        });
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         Ok(Decision {
             request_id: splitmix64(n ^ self.id_salt),
@@ -196,14 +266,22 @@ impl Router {
         match model {
             None | Some("auto") | Some("") => Ok(Target::Auto),
             Some(m) => {
-                if let Some(rest) = m.strip_prefix("routecore/t").or_else(|| m.strip_prefix("routecore/T")) {
+                if let Some(rest) = m
+                    .strip_prefix("routecore/t")
+                    .or_else(|| m.strip_prefix("routecore/T"))
+                {
                     if let Ok(t) = rest.parse::<u8>() {
                         if t <= p.max_tier() {
                             return Ok(Target::Tier(t));
                         }
                     }
                 }
-                p.model_id(m).map(Target::Pinned).ok_or_else(|| Error::UnknownModel { model: m.to_string(), known: p.model_names() })
+                p.model_id(m)
+                    .map(Target::Pinned)
+                    .ok_or_else(|| Error::UnknownModel {
+                        model: m.to_string(),
+                        known: p.model_names(),
+                    })
             }
         }
     }
@@ -214,11 +292,23 @@ impl Router {
     }
 
     /// As `reconcile`, when a fallback model (priced differently) served the request.
-    pub fn reconcile_model(&self, d: &Decision, served_by: ModelId, input_tokens: u32, output_tokens: u32) -> f64 {
+    pub fn reconcile_model(
+        &self,
+        d: &Decision,
+        served_by: ModelId,
+        input_tokens: u32,
+        output_tokens: u32,
+    ) -> f64 {
         let p = &*self.policy;
         let cost = p.model(served_by).cost(input_tokens, output_tokens);
         let spec = p.tenant(&d.tenant);
-        self.budgets.settle(&d.tenant, spec, d.reservation, (input_tokens + output_tokens) as f64, cost);
+        self.budgets.settle(
+            &d.tenant,
+            spec,
+            d.reservation,
+            (input_tokens + output_tokens) as f64,
+            cost,
+        );
         cost
     }
 
@@ -229,7 +319,12 @@ impl Router {
     }
 
     fn model_id(&self, model: &str) -> Result<ModelId> {
-        self.policy.model_id(model).ok_or_else(|| Error::UnknownModel { model: model.to_string(), known: self.policy.model_names() })
+        self.policy
+            .model_id(model)
+            .ok_or_else(|| Error::UnknownModel {
+                model: model.to_string(),
+                known: self.policy.model_names(),
+            })
     }
 
     /// Report one provider attempt; feeds TTFT statistics and the breaker.
@@ -252,7 +347,8 @@ impl Router {
     }
 
     pub fn budget_levels(&self, tenant: &str) -> Option<[f64; 3]> {
-        self.budgets.levels(tenant, self.policy.tenant(tenant), self.now_ms())
+        self.budgets
+            .levels(tenant, self.policy.tenant(tenant), self.now_ms())
     }
 
     pub fn tenants_tracked(&self) -> usize {

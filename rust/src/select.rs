@@ -35,17 +35,39 @@ pub struct Selection {
 
 impl Query<'_> {
     pub fn output_tokens(&self, p: &Policy, m: ModelId) -> u32 {
-        let want = self.max_tokens.unwrap_or(p.capabilities[self.capability.index()].expected_output_tokens);
+        let want = self
+            .max_tokens
+            .unwrap_or(p.capabilities[self.capability.index()].expected_output_tokens);
         want.min(p.model(m).max_output_tokens)
     }
 }
 
 /// Clamp `tier` into the soft then the hard bounds, recording each move.
-pub fn bound_tier(p: &Policy, q: &Query<'_>, base: u8, reasons: &mut Vec<Reason>) -> Result<(u8, Bounds)> {
+pub fn bound_tier(
+    p: &Policy,
+    q: &Query<'_>,
+    base: u8,
+    reasons: &mut Vec<Reason>,
+) -> Result<(u8, Bounds)> {
     let hard_lo = q.min_tier.unwrap_or(0).max(q.tenant.min_tier);
-    let hard_hi = q.max_tier.unwrap_or(u8::MAX).min(q.tenant.max_tier).min(p.max_tier());
-    if let Some(t) = q.min_tier.into_iter().chain(q.max_tier).find(|t| *t > p.max_tier()) {
-        return Err(Error::invalid("min_tier/max_tier", format!("tier {t} does not exist (tiers go from 0 to {})", p.max_tier())));
+    let hard_hi = q
+        .max_tier
+        .unwrap_or(u8::MAX)
+        .min(q.tenant.max_tier)
+        .min(p.max_tier());
+    if let Some(t) = q
+        .min_tier
+        .into_iter()
+        .chain(q.max_tier)
+        .find(|t| *t > p.max_tier())
+    {
+        return Err(Error::invalid(
+            "min_tier/max_tier",
+            format!(
+                "tier {t} does not exist (tiers go from 0 to {})",
+                p.max_tier()
+            ),
+        ));
     }
     if hard_lo > hard_hi {
         return Err(Error::invalid(
@@ -56,10 +78,16 @@ pub fn bound_tier(p: &Policy, q: &Query<'_>, base: u8, reasons: &mut Vec<Reason>
     let rule = &p.capabilities[q.capability.index()];
     let mut t = base;
     if t < rule.min_tier {
-        reasons.push(Reason::RaisedByCapability { capability: q.capability, tier: rule.min_tier });
+        reasons.push(Reason::RaisedByCapability {
+            capability: q.capability,
+            tier: rule.min_tier,
+        });
         t = rule.min_tier;
     } else if t > rule.max_tier {
-        reasons.push(Reason::CappedByCapability { capability: q.capability, tier: rule.max_tier });
+        reasons.push(Reason::CappedByCapability {
+            capability: q.capability,
+            tier: rule.max_tier,
+        });
         t = rule.max_tier;
     }
     if let Some(u) = q.user_tier {
@@ -101,7 +129,10 @@ fn exclusion(p: &Policy, q: &Query<'_>, m: ModelId, h: &HealthView) -> Option<Re
     }
     if let Some(d) = q.deadline_ms {
         if h.ttft_ms as f64 > d {
-            return Some(Reason::SkippedDeadline { model: m, ttft_ms: h.ttft_ms });
+            return Some(Reason::SkippedDeadline {
+                model: m,
+                ttft_ms: h.ttft_ms,
+            });
         }
     }
     if h.blocked {
@@ -134,7 +165,14 @@ pub struct Env<'a> {
 
 /// Pick primary and fallbacks around `tier`, escalating (then lowering) within the hard bounds
 /// when the tier has no eligible model.
-pub fn select(p: &Policy, q: &Query<'_>, tier: u8, b: &Bounds, env: &Env<'_>, reasons: &mut Vec<Reason>) -> Result<Selection> {
+pub fn select(
+    p: &Policy,
+    q: &Query<'_>,
+    tier: u8,
+    b: &Bounds,
+    env: &Env<'_>,
+    reasons: &mut Vec<Reason>,
+) -> Result<Selection> {
     let order: Vec<u8> = (tier..=b.hard_hi).chain((b.hard_lo..tier).rev()).collect();
     let mut forced: Option<(u32, ModelId, u8)> = None;
     let mut cands: Vec<ModelId> = Vec::with_capacity(8);
@@ -149,7 +187,9 @@ pub fn select(p: &Policy, q: &Query<'_>, tier: u8, b: &Bounds, env: &Env<'_>, re
                 None if h.degraded => degraded.push(m),
                 None => healthy.push(m),
                 Some(r) => {
-                    if matches!(r, Reason::SkippedBreaker { .. }) && forced.is_none_or(|f| h.open_until_ms < f.0) {
+                    if matches!(r, Reason::SkippedBreaker { .. })
+                        && forced.is_none_or(|f| h.open_until_ms < f.0)
+                    {
                         forced = Some((h.open_until_ms, m, t));
                     }
                     push_once(reasons, r);
@@ -177,24 +217,49 @@ pub fn select(p: &Policy, q: &Query<'_>, tier: u8, b: &Bounds, env: &Env<'_>, re
             reasons.push(Reason::Lowered { from: tier, to: t });
         }
         if p.capabilities[q.capability.index()].preferred.first() == Some(&model) {
-            reasons.push(Reason::Preferred { model, capability: q.capability });
+            reasons.push(Reason::Preferred {
+                model,
+                capability: q.capability,
+            });
         }
         let mut fallbacks: Vec<ModelId> = healthy[i + 1..].to_vec();
         fallbacks.extend_from_slice(&healthy[..i]);
         add_fallbacks(p, q, t, b, env, model, &mut fallbacks);
         let out = q.output_tokens(p, model);
-        return Ok(Selection { tier: t, model, fallbacks, output_tokens: out, cost: p.model(model).cost(q.input_tokens, out) });
+        return Ok(Selection {
+            tier: t,
+            model,
+            fallbacks,
+            output_tokens: out,
+            cost: p.model(model).cost(q.input_tokens, out),
+        });
     }
     if let Some((_, m, t)) = forced {
         reasons.push(Reason::ForcedProbe { model: m });
         let out = q.output_tokens(p, m);
-        return Ok(Selection { tier: t, model: m, fallbacks: Vec::new(), output_tokens: out, cost: p.model(m).cost(q.input_tokens, out) });
+        return Ok(Selection {
+            tier: t,
+            model: m,
+            fallbacks: Vec::new(),
+            output_tokens: out,
+            cost: p.model(m).cost(q.input_tokens, out),
+        });
     }
-    Err(Error::NoModelAvailable { message: explain_none(p, q, reasons) })
+    Err(Error::NoModelAvailable {
+        message: explain_none(p, q, reasons),
+    })
 }
 
 /// Fallbacks after the primary's tier-mates: one tier up (stronger), then one down (faster).
-fn add_fallbacks(p: &Policy, q: &Query<'_>, t: u8, b: &Bounds, env: &Env<'_>, primary: ModelId, out: &mut Vec<ModelId>) {
+fn add_fallbacks(
+    p: &Policy,
+    q: &Query<'_>,
+    t: u8,
+    b: &Bounds,
+    env: &Env<'_>,
+    primary: ModelId,
+    out: &mut Vec<ModelId>,
+) {
     let max = p.routing.max_fallbacks;
     let mut neighbours = Vec::new();
     if t < b.hard_hi {
@@ -231,10 +296,15 @@ pub fn pinned_fallbacks(p: &Policy, q: &Query<'_>, model: ModelId, env: &Env<'_>
 /// Check a pinned model against the request (window, tenant); not health: pinning is explicit.
 pub fn check_pinned(p: &Policy, q: &Query<'_>, model: ModelId) -> Result<()> {
     let spec = p.model(model);
-    let needed = q.input_tokens.saturating_add(q.output_tokens(p, model).min(1024));
+    let needed = q
+        .input_tokens
+        .saturating_add(q.output_tokens(p, model).min(1024));
     if needed > spec.context_window {
         return Err(Error::NoModelAvailable {
-            message: format!("the prompt needs {needed} tokens but {} has a {}-token window", spec.name, spec.context_window),
+            message: format!(
+                "the prompt needs {needed} tokens but {} has a {}-token window",
+                spec.name, spec.context_window
+            ),
         });
     }
     Ok(())
@@ -247,9 +317,15 @@ fn push_once(reasons: &mut Vec<Reason>, r: Reason) {
 }
 
 fn explain_none(p: &Policy, q: &Query<'_>, reasons: &[Reason]) -> String {
-    let ctx = reasons.iter().any(|r| matches!(r, Reason::SkippedContext { .. }));
+    let ctx = reasons
+        .iter()
+        .any(|r| matches!(r, Reason::SkippedContext { .. }));
     if ctx {
-        let biggest = p.models.iter().filter(|m| q.tenant.allows(p.model_id(&m.name).unwrap_or(0))).max_by_key(|m| m.context_window);
+        let biggest = p
+            .models
+            .iter()
+            .filter(|m| q.tenant.allows(p.model_id(&m.name).unwrap_or(0)))
+            .max_by_key(|m| m.context_window);
         if let Some(b) = biggest {
             return format!(
                 "the prompt needs about {} tokens; the largest context window available is {} ({}). Shorten the input.",
@@ -262,7 +338,10 @@ fn explain_none(p: &Policy, q: &Query<'_>, reasons: &[Reason]) -> String {
         .filter(|r| {
             matches!(
                 r,
-                Reason::SkippedCost { .. } | Reason::SkippedDeadline { .. } | Reason::SkippedNotAllowed { .. } | Reason::SkippedQuota { .. }
+                Reason::SkippedCost { .. }
+                    | Reason::SkippedDeadline { .. }
+                    | Reason::SkippedNotAllowed { .. }
+                    | Reason::SkippedQuota { .. }
             )
         })
         .map(|r| r.render(p))

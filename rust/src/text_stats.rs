@@ -129,13 +129,17 @@ static ASCII: [u8; 128] = ascii_table();
 #[inline]
 fn classify_cp(cp: u32) -> (usize, bool) {
     match cp {
-        0x00C0..=0x00D6 | 0x00D8..=0x00F6 | 0x00F8..=0x024F | 0x1E00..=0x1EFF => (idx::LATIN_EXT, true),
+        0x00C0..=0x00D6 | 0x00D8..=0x00F6 | 0x00F8..=0x024F | 0x1E00..=0x1EFF => {
+            (idx::LATIN_EXT, true)
+        }
         0x0400..=0x052F => (idx::CYRILLIC, true),
         0x0370..=0x03FF => (idx::GREEK, true),
         0x0590..=0x05FF | 0x0600..=0x06FF | 0x0750..=0x077F => (idx::ARABIC_HEBREW, true),
         0x0900..=0x0DFF => (idx::INDIC, true),
         0x0E00..=0x0E7F => (idx::THAI, false),
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => (idx::HAN, false),
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => {
+            (idx::HAN, false)
+        }
         0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => (idx::KANA, false),
         0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F => (idx::HANGUL, false),
         _ => (idx::OTHER, false),
@@ -329,7 +333,14 @@ impl TextStats {
             (indic_other, Script::OtherIndic),
             (self.c[idx::THAI], Script::Thai),
             // CJK characters carry several letters' worth of meaning each.
-            (cjk * 3, if self.c[idx::KANA] * 10 >= cjk && cjk > 0 { Script::Japanese } else { Script::Han }),
+            (
+                cjk * 3,
+                if self.c[idx::KANA] * 10 >= cjk && cjk > 0 {
+                    Script::Japanese
+                } else {
+                    Script::Han
+                },
+            ),
             (self.c[idx::HANGUL] * 2, Script::Hangul),
         ];
         let mut best = (0u32, Script::Unknown);
@@ -352,7 +363,10 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     } else if b0 < 0xF0 {
         (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
     } else {
-        (((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
+        (
+            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
     }
 }
 
@@ -373,11 +387,23 @@ mod tests {
 
     #[test]
     fn detects_scripts() {
-        assert_eq!(TextStats::of("what is the capital of france").script(), Script::Latin);
+        assert_eq!(
+            TextStats::of("what is the capital of france").script(),
+            Script::Latin
+        );
         assert_eq!(TextStats::of("请把这段话翻译成英文").script(), Script::Han);
-        assert_eq!(TextStats::of("これは日本語の文章です").script(), Script::Japanese);
-        assert_eq!(TextStats::of("안녕하세요 반갑습니다").script(), Script::Hangul);
-        assert_eq!(TextStats::of("Привет, как дела?").script(), Script::Cyrillic);
+        assert_eq!(
+            TextStats::of("これは日本語の文章です").script(),
+            Script::Japanese
+        );
+        assert_eq!(
+            TextStats::of("안녕하세요 반갑습니다").script(),
+            Script::Hangul
+        );
+        assert_eq!(
+            TextStats::of("Привет, как дела?").script(),
+            Script::Cyrillic
+        );
         assert_eq!(TextStats::of("नमस्ते आप कैसे हैं").script(), Script::Devanagari);
         assert_eq!(TextStats::of("مرحبا كيف حالك").script(), Script::Arabic);
         assert_eq!(TextStats::of("1234 !!").script(), Script::Unknown);

@@ -44,16 +44,33 @@ pub struct Collected<'py> {
 }
 
 fn bad(path: String, msg: impl Into<String>) -> Error {
-    Error::InvalidRequest { path, message: msg.into() }
+    Error::InvalidRequest {
+        path,
+        message: msg.into(),
+    }
 }
 
 const MAX_DEPTH: usize = 32;
 
-pub fn collect<'py>(messages: &Bound<'py, PyAny>, opts: &Options<'py>) -> Result<Collected<'py>, Error> {
-    let mut c = Collected { texts: Vec::new(), shapes: Vec::new(), tools: 0, tool_chars: 0, response_format: ResponseFormat::Unspecified };
+pub fn collect<'py>(
+    messages: &Bound<'py, PyAny>,
+    opts: &Options<'py>,
+) -> Result<Collected<'py>, Error> {
+    let mut c = Collected {
+        texts: Vec::new(),
+        shapes: Vec::new(),
+        tools: 0,
+        tool_chars: 0,
+        response_format: ResponseFormat::Unspecified,
+    };
     if let Ok(s) = messages.cast::<PyString>() {
         c.texts.push((Text::Str(s.clone()), 0, usize::MAX));
-        c.shapes.push(Shape { role: Role::User, parts: 0..1, media: 0, tool_calls: 0 });
+        c.shapes.push(Shape {
+            role: Role::User,
+            parts: 0..1,
+            media: 0,
+            tool_calls: 0,
+        });
     } else if let Ok(list) = messages.cast::<PyList>() {
         c.shapes.reserve(list.len());
         for (i, item) in list.iter().enumerate() {
@@ -64,11 +81,19 @@ pub fn collect<'py>(messages: &Bound<'py, PyAny>, opts: &Options<'py>) -> Result
             collect_message(&mut c, &item, i)?;
         }
     } else {
-        return Err(bad("messages".into(), format!("expected a string or a list of message dicts, got {}", type_name(messages))));
+        return Err(bad(
+            "messages".into(),
+            format!(
+                "expected a string or a list of message dicts, got {}",
+                type_name(messages)
+            ),
+        ));
     }
     if let Some(tools) = &opts.tools {
         if !tools.is_none() {
-            let list = tools.cast::<PyList>().map_err(|_| bad("tools".into(), "expected a list of tool definitions"))?;
+            let list = tools
+                .cast::<PyList>()
+                .map_err(|_| bad("tools".into(), "expected a list of tool definitions"))?;
             c.tools = list.len() as u32;
             let mut chars = 0u64;
             for (i, t) in list.iter().enumerate() {
@@ -84,26 +109,52 @@ pub fn collect<'py>(messages: &Bound<'py, PyAny>, opts: &Options<'py>) -> Result
 }
 
 fn type_name(o: &Bound<'_, PyAny>) -> String {
-    o.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+    o.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
-fn collect_message<'py>(c: &mut Collected<'py>, item: &Bound<'py, PyAny>, i: usize) -> Result<(), Error> {
-    let d = item.cast::<PyDict>().map_err(|_| bad(format!("messages[{i}]"), format!("expected a dict with \"role\" and \"content\", got {}", type_name(item))))?;
+fn collect_message<'py>(
+    c: &mut Collected<'py>,
+    item: &Bound<'py, PyAny>,
+    i: usize,
+) -> Result<(), Error> {
+    let d = item.cast::<PyDict>().map_err(|_| {
+        bad(
+            format!("messages[{i}]"),
+            format!(
+                "expected a dict with \"role\" and \"content\", got {}",
+                type_name(item)
+            ),
+        )
+    })?;
     let role_obj = get(d, "role").ok_or_else(|| bad(format!("messages[{i}].role"), "missing"))?;
-    let role_s = role_obj.cast::<PyString>().map_err(|_| bad(format!("messages[{i}].role"), "must be a string"))?;
-    let role_str = role_s.to_str().map_err(|_| bad(format!("messages[{i}].role"), "is not valid Unicode"))?;
+    let role_s = role_obj
+        .cast::<PyString>()
+        .map_err(|_| bad(format!("messages[{i}].role"), "must be a string"))?;
+    let role_str = role_s
+        .to_str()
+        .map_err(|_| bad(format!("messages[{i}].role"), "is not valid Unicode"))?;
     let role = Role::parse(role_str).ok_or_else(|| {
-        bad(format!("messages[{i}].role"), format!("unknown role {role_str:?}; expected system, developer, user, assistant or tool"))
+        bad(
+            format!("messages[{i}].role"),
+            format!(
+                "unknown role {role_str:?}; expected system, developer, user, assistant or tool"
+            ),
+        )
     })?;
     let start = c.texts.len();
     let mut media = 0u32;
     match get(d, "content") {
         None => {}
-        Some(content) if content.is_none() => {
-            if role == Role::User || role == Role::System {
-                return Err(bad(format!("messages[{i}].content"), "must not be null for user and system messages"));
-            }
+        Some(content) if content.is_none() && (role == Role::User || role == Role::System) => {
+            return Err(bad(
+                format!("messages[{i}].content"),
+                "must not be null for user and system messages",
+            ));
         }
+        Some(content) if content.is_none() => {}
         Some(content) => {
             if let Ok(s) = content.cast::<PyString>() {
                 c.texts.push((Text::Str(s.clone()), i, usize::MAX));
@@ -116,33 +167,62 @@ fn collect_message<'py>(c: &mut Collected<'py>, item: &Bound<'py, PyAny>, i: usi
             } else {
                 return Err(bad(
                     format!("messages[{i}].content"),
-                    format!("expected a string or a list of content parts, got {}", type_name(&content)),
+                    format!(
+                        "expected a string or a list of content parts, got {}",
+                        type_name(&content)
+                    ),
                 ));
             }
         }
     }
     let tool_calls = match get(d, "tool_calls") {
-        Some(tc) if !tc.is_none() => {
-            tc.cast::<PyList>().map_err(|_| bad(format!("messages[{i}].tool_calls"), "expected a list"))?.len() as u32
-        }
+        Some(tc) if !tc.is_none() => tc
+            .cast::<PyList>()
+            .map_err(|_| bad(format!("messages[{i}].tool_calls"), "expected a list"))?
+            .len() as u32,
         _ => 0,
     };
-    c.shapes.push(Shape { role, parts: start..c.texts.len(), media, tool_calls });
+    c.shapes.push(Shape {
+        role,
+        parts: start..c.texts.len(),
+        media,
+        tool_calls,
+    });
     Ok(())
 }
 
-fn collect_part<'py>(c: &mut Collected<'py>, part: &Bound<'py, PyAny>, i: usize, j: usize, media: &mut u32) -> Result<(), Error> {
+fn collect_part<'py>(
+    c: &mut Collected<'py>,
+    part: &Bound<'py, PyAny>,
+    i: usize,
+    j: usize,
+    media: &mut u32,
+) -> Result<(), Error> {
     if let Ok(s) = part.cast::<PyString>() {
         c.texts.push((Text::Str(s.clone()), i, j));
         return Ok(());
     }
     let path = format!("messages[{i}].content[{j}]");
-    let d = part.cast::<PyDict>().map_err(|_| bad(path.clone(), format!("expected a content part dict, got {}", type_name(part))))?;
+    let d = part.cast::<PyDict>().map_err(|_| {
+        bad(
+            path.clone(),
+            format!("expected a content part dict, got {}", type_name(part)),
+        )
+    })?;
     let kind = get(d, "type").ok_or_else(|| bad(format!("{path}.type"), "missing"))?;
-    let kind = kind.cast::<PyString>().map_err(|_| bad(format!("{path}.type"), "must be a string"))?.to_str().unwrap_or("");
+    let kind = kind
+        .cast::<PyString>()
+        .map_err(|_| bad(format!("{path}.type"), "must be a string"))?
+        .to_str()
+        .unwrap_or("");
     if kind == "text" || kind == "input_text" {
         let t = get(d, "text").ok_or_else(|| bad(format!("{path}.text"), "missing"))?;
-        let s = t.cast::<PyString>().map_err(|_| bad(format!("{path}.text"), format!("must be a string, got {}", type_name(&t))))?;
+        let s = t.cast::<PyString>().map_err(|_| {
+            bad(
+                format!("{path}.text"),
+                format!("must be a string, got {}", type_name(&t)),
+            )
+        })?;
         c.texts.push((Text::Str(s.clone()), i, j));
     } else {
         // image_url, input_audio, file, …: tokens without text.
@@ -157,7 +237,10 @@ fn get<'py>(d: &Bound<'py, PyDict>, key: &str) -> Option<Bound<'py, PyAny>> {
 
 fn count_chars(o: &Bound<'_, PyAny>, path: &str, depth: usize, acc: &mut u64) -> Result<(), Error> {
     if depth > MAX_DEPTH {
-        return Err(bad(path.to_string(), format!("nested deeper than {MAX_DEPTH} levels")));
+        return Err(bad(
+            path.to_string(),
+            format!("nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
     if let Ok(s) = o.cast::<PyString>() {
         *acc += s.to_str().map(|s| s.len() as u64).unwrap_or(0);
@@ -187,16 +270,28 @@ fn response_format(rf: &Bound<'_, PyAny>) -> Result<ResponseFormat, Error> {
     } else {
         rf.clone()
     };
-    let s = kind.cast::<PyString>().map_err(|_| bad("response_format".into(), "expected {\"type\": ...} or a string"))?;
+    let s = kind.cast::<PyString>().map_err(|_| {
+        bad(
+            "response_format".into(),
+            "expected {\"type\": ...} or a string",
+        )
+    })?;
     let s = s.to_str().unwrap_or("");
-    ResponseFormat::parse(s)
-        .ok_or_else(|| bad("response_format.type".into(), format!("unknown type {s:?}; expected text, json_object or json_schema")))
+    ResponseFormat::parse(s).ok_or_else(|| {
+        bad(
+            "response_format.type".into(),
+            format!("unknown type {s:?}; expected text, json_object or json_schema"),
+        )
+    })
 }
 
 fn opt_str<'a>(s: &'a Option<Bound<'_, PyString>>, path: &str) -> Result<Option<&'a str>, Error> {
     match s {
         None => Ok(None),
-        Some(s) => s.to_str().map(Some).map_err(|_| bad(path.to_string(), "is not valid Unicode")),
+        Some(s) => s
+            .to_str()
+            .map(Some)
+            .map_err(|_| bad(path.to_string(), "is not valid Unicode")),
     }
 }
 
@@ -205,16 +300,30 @@ impl<'py> Collected<'py> {
     pub fn request<'a>(&'a self, opts: &'a Options<'py>) -> Result<Request<'a>, Error> {
         let mut strs: Vec<&'a str> = Vec::with_capacity(self.texts.len());
         for (t, i, j) in &self.texts {
-            let path = || if *j == usize::MAX { format!("messages[{i}].content") } else { format!("messages[{i}].content[{j}]") };
+            let path = || {
+                if *j == usize::MAX {
+                    format!("messages[{i}].content")
+                } else {
+                    format!("messages[{i}].content[{j}]")
+                }
+            };
             strs.push(match t {
-                Text::Str(s) => s.to_str().map_err(|_| bad(path(), "contains a lone surrogate (not valid Unicode)"))?,
-                Text::Bytes(b) => std::str::from_utf8(b.as_bytes()).map_err(|e| bad(path(), format!("bytes are not valid UTF-8 ({e})")))?,
+                Text::Str(s) => s
+                    .to_str()
+                    .map_err(|_| bad(path(), "contains a lone surrogate (not valid Unicode)"))?,
+                Text::Bytes(b) => std::str::from_utf8(b.as_bytes())
+                    .map_err(|e| bad(path(), format!("bytes are not valid UTF-8 ({e})")))?,
             });
         }
         let messages = self
             .shapes
             .iter()
-            .map(|s| Message { role: Some(s.role), parts: strs[s.parts.clone()].to_vec(), media_parts: s.media, tool_calls: s.tool_calls })
+            .map(|s| Message {
+                role: Some(s.role),
+                parts: strs[s.parts.clone()].to_vec(),
+                media_parts: s.media,
+                tool_calls: s.tool_calls,
+            })
             .collect();
         Ok(Request {
             messages,

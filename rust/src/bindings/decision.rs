@@ -28,12 +28,19 @@ pub struct PyDecision {
 
 impl PyDecision {
     pub fn new(inner: Decision, policy: Arc<Policy>, metadata: Option<Py<PyAny>>) -> Self {
-        PyDecision { inner, policy, metadata, state: AtomicU8::new(OPEN) }
+        PyDecision {
+            inner,
+            policy,
+            metadata,
+            state: AtomicU8::new(OPEN),
+        }
     }
 
     /// Move from OPEN to `to`; false if already settled or released.
     pub fn close(&self, to: u8) -> bool {
-        self.state.compare_exchange(OPEN, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.state
+            .compare_exchange(OPEN, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     fn name(&self, id: u16) -> &str {
@@ -153,7 +160,10 @@ impl PyDecision {
         for (k, v) in COLUMNS.iter().zip(i.features.to_row()) {
             feats.set_item(*k, v)?;
         }
-        feats.set_item("script_name", i.features.script.map_or("unknown", |s| s.as_str()))?;
+        feats.set_item(
+            "script_name",
+            i.features.script.map_or("unknown", |s| s.as_str()),
+        )?;
         d.set_item("features", feats)?;
         d.set_item("metadata", self.metadata(py))?;
         Ok(d)

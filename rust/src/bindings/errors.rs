@@ -19,7 +19,10 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let kw = PyDict::new(py);
     let class = match e {
         Error::Config(issues) => {
-            let list: Vec<(String, String)> = issues.iter().map(|i| (i.path.clone(), i.message.clone())).collect();
+            let list: Vec<(String, String)> = issues
+                .iter()
+                .map(|i| (i.path.clone(), i.message.clone()))
+                .collect();
             kw.set_item("errors", list)?;
             "ConfigError"
         }
@@ -41,7 +44,13 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             kw.set_item("tenant", tenant)?;
             "ModelNotAllowedError"
         }
-        Error::BudgetExceeded { tenant, limit, limit_value, window_s, retry_after_s } => {
+        Error::BudgetExceeded {
+            tenant,
+            limit,
+            limit_value,
+            window_s,
+            retry_after_s,
+        } => {
             kw.set_item("tenant", tenant)?;
             kw.set_item("limit", limit.as_str())?;
             kw.set_item("limit_value", limit_value)?;

@@ -38,7 +38,9 @@ fn check_config(text: &str, format: &str) -> PyResult<Vec<(String, String)>> {
     };
     match errors::guard(|| config::load(text, fmt)) {
         Ok(_) => Ok(Vec::new()),
-        Err(crate::Error::Config(issues)) => Ok(issues.into_iter().map(|i| (i.path, i.message)).collect()),
+        Err(crate::Error::Config(issues)) => {
+            Ok(issues.into_iter().map(|i| (i.path, i.message)).collect())
+        }
         Err(e) => Ok(vec![(String::new(), e.to_string())]),
     }
 }

@@ -44,13 +44,21 @@ macro_rules! options {
 }
 
 impl PyRouter {
-    fn collect_batch<'py>(batch: &Bound<'py, PyAny>, opts: &Options<'py>) -> Result<Vec<Collected<'py>>, Error> {
-        let list = batch.cast::<PyList>().map_err(|_| Error::invalid("batch", "expected a list of requests"))?;
+    fn collect_batch<'py>(
+        batch: &Bound<'py, PyAny>,
+        opts: &Options<'py>,
+    ) -> Result<Vec<Collected<'py>>, Error> {
+        let list = batch
+            .cast::<PyList>()
+            .map_err(|_| Error::invalid("batch", "expected a list of requests"))?;
         list.iter()
             .enumerate()
             .map(|(i, m)| {
                 collect(&m, opts).map_err(|e| match e {
-                    Error::InvalidRequest { path, message } => Error::InvalidRequest { path: format!("batch[{i}].{path}"), message },
+                    Error::InvalidRequest { path, message } => Error::InvalidRequest {
+                        path: format!("batch[{i}].{path}"),
+                        message,
+                    },
                     e => e,
                 })
             })
@@ -67,11 +75,23 @@ impl PyRouter {
         let fmt = match format {
             "toml" => Format::Toml,
             "json" => Format::Json,
-            other => return Err(core_err(py, Error::invalid("format", format!("unknown config format {other:?}; expected toml or json")))),
+            other => {
+                return Err(core_err(
+                    py,
+                    Error::invalid(
+                        "format",
+                        format!("unknown config format {other:?}; expected toml or json"),
+                    ),
+                ))
+            }
         };
         let text = source.unwrap_or(config::DEFAULT_TOML);
-        let router = py.detach(|| guard(|| Router::from_config(text, fmt))).map_err(|e| core_err(py, e))?;
-        Ok(PyRouter { inner: Arc::new(router) })
+        let router = py
+            .detach(|| guard(|| Router::from_config(text, fmt)))
+            .map_err(|e| core_err(py, e))?;
+        Ok(PyRouter {
+            inner: Arc::new(router),
+        })
     }
 
     /// Decide tier and model for one request (synchronous, microseconds).
@@ -95,7 +115,18 @@ impl PyRouter {
         deadline_ms: Option<f64>,
         max_cost_usd: Option<f64>,
     ) -> PyResult<PyDecision> {
-        let opts = options!(tenant, user_tier, model, tools, response_format, max_tokens, min_tier, max_tier, deadline_ms, max_cost_usd);
+        let opts = options!(
+            tenant,
+            user_tier,
+            model,
+            tools,
+            response_format,
+            max_tokens,
+            min_tier,
+            max_tier,
+            deadline_ms,
+            max_cost_usd
+        );
         let r = &self.inner;
         let d = guard(|| {
             let c = collect(messages, &opts)?;
@@ -103,7 +134,11 @@ impl PyRouter {
             r.route(&req)
         })
         .map_err(|e| core_err(py, e))?;
-        Ok(PyDecision::new(d, r.policy().clone(), metadata.filter(|m| !m.is_none(py))))
+        Ok(PyDecision::new(
+            d,
+            r.policy().clone(),
+            metadata.filter(|m| !m.is_none(py)),
+        ))
     }
 
     /// Route many requests at once, in parallel on every core with the GIL released.
@@ -128,23 +163,47 @@ impl PyRouter {
         deadline_ms: Option<f64>,
         max_cost_usd: Option<f64>,
     ) -> PyResult<Vec<PyDecision>> {
-        let opts = options!(tenant, user_tier, model, tools, response_format, max_tokens, min_tier, max_tier, deadline_ms, max_cost_usd);
+        let opts = options!(
+            tenant,
+            user_tier,
+            model,
+            tools,
+            response_format,
+            max_tokens,
+            min_tier,
+            max_tier,
+            deadline_ms,
+            max_cost_usd
+        );
         let collected = Self::collect_batch(batch, &opts).map_err(|e| core_err(py, e))?;
-        let reqs = collected.iter().map(|c| c.request(&opts)).collect::<Result<Vec<_>, _>>().map_err(|e| core_err(py, e))?;
+        let reqs = collected
+            .iter()
+            .map(|c| c.request(&opts))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| core_err(py, e))?;
         let r = &self.inner;
-        let results = py.detach(|| guard(|| Ok(reqs.par_iter().map(|q| r.route(q)).collect::<Vec<_>>()))).map_err(|e| core_err(py, e))?;
+        let results = py
+            .detach(|| guard(|| Ok(reqs.par_iter().map(|q| r.route(q)).collect::<Vec<_>>())))
+            .map_err(|e| core_err(py, e))?;
         let meta = metadata.filter(|m| !m.is_none(py));
         let mut out = Vec::with_capacity(results.len());
         for (i, res) in results.into_iter().enumerate() {
             match res {
-                Ok(d) => out.push(PyDecision::new(d, r.policy().clone(), meta.as_ref().map(|m| m.clone_ref(py)))),
+                Ok(d) => out.push(PyDecision::new(
+                    d,
+                    r.policy().clone(),
+                    meta.as_ref().map(|m| m.clone_ref(py)),
+                )),
                 Err(e) => {
                     // Give back what the admitted ones reserved: the batch fails as a whole.
                     for d in &out {
                         r.release(&d.inner);
                     }
                     let e = match e {
-                        Error::InvalidRequest { path, message } => Error::InvalidRequest { path: format!("batch[{i}].{path}"), message },
+                        Error::InvalidRequest { path, message } => Error::InvalidRequest {
+                            path: format!("batch[{i}].{path}"),
+                            message,
+                        },
                         e => e,
                     };
                     return Err(core_err(py, e));
@@ -164,11 +223,21 @@ impl PyRouter {
         response_format: Option<Bound<'py, PyAny>>,
         max_tokens: Option<u32>,
     ) -> PyResult<(Bound<'py, PyBytes>, usize, usize)> {
-        let opts = Options { tools, response_format, max_tokens, ..Default::default() };
+        let opts = Options {
+            tools,
+            response_format,
+            max_tokens,
+            ..Default::default()
+        };
         let collected = Self::collect_batch(batch, &opts).map_err(|e| core_err(py, e))?;
-        let reqs = collected.iter().map(|c| c.request(&opts)).collect::<Result<Vec<_>, _>>().map_err(|e| core_err(py, e))?;
+        let reqs = collected
+            .iter()
+            .map(|c| c.request(&opts))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| core_err(py, e))?;
         let r = &self.inner;
-        let rows: Vec<[f32; COLUMNS.len()]> = py.detach(|| reqs.par_iter().map(|q| r.features(q).to_row()).collect());
+        let rows: Vec<[f32; COLUMNS.len()]> =
+            py.detach(|| reqs.par_iter().map(|q| r.features(q).to_row()).collect());
         let mut bytes = Vec::with_capacity(rows.len() * COLUMNS.len() * 4);
         for row in &rows {
             for v in row {
@@ -181,17 +250,38 @@ impl PyRouter {
     /// Settle a decision with real usage; returns the actual cost in USD. `model` names the
     /// model that actually served (a fallback), if not the decision's own.
     #[pyo3(signature = (decision, input_tokens, output_tokens, *, model=None))]
-    fn reconcile(&self, py: Python<'_>, decision: &PyDecision, input_tokens: u32, output_tokens: u32, model: Option<&str>) -> PyResult<f64> {
+    fn reconcile(
+        &self,
+        py: Python<'_>,
+        decision: &PyDecision,
+        input_tokens: u32,
+        output_tokens: u32,
+        model: Option<&str>,
+    ) -> PyResult<f64> {
         let r = &self.inner;
         if !Arc::ptr_eq(&decision.policy, r.policy()) {
-            return Err(core_err(py, Error::invalid("decision", "was made by a different router")));
+            return Err(core_err(
+                py,
+                Error::invalid("decision", "was made by a different router"),
+            ));
         }
         let served = match model {
             None => decision.inner.model,
-            Some(m) => r.policy().model_id(m).ok_or_else(|| core_err(py, Error::UnknownModel { model: m.into(), known: r.policy().model_names() }))?,
+            Some(m) => r.policy().model_id(m).ok_or_else(|| {
+                core_err(
+                    py,
+                    Error::UnknownModel {
+                        model: m.into(),
+                        known: r.policy().model_names(),
+                    },
+                )
+            })?,
         };
         if !decision.close(SETTLED) {
-            return Err(core_err(py, Error::invalid("decision", format!("already {}", decision_state(decision)))));
+            return Err(core_err(
+                py,
+                Error::invalid("decision", format!("already {}", decision_state(decision))),
+            ));
         }
         Ok(r.reconcile_model(&decision.inner, served, input_tokens, output_tokens))
     }
@@ -199,10 +289,16 @@ impl PyRouter {
     /// Give back a decision's reservation (the call failed or was never made).
     fn release(&self, py: Python<'_>, decision: &PyDecision) -> PyResult<()> {
         if !Arc::ptr_eq(&decision.policy, self.inner.policy()) {
-            return Err(core_err(py, Error::invalid("decision", "was made by a different router")));
+            return Err(core_err(
+                py,
+                Error::invalid("decision", "was made by a different router"),
+            ));
         }
         if !decision.close(RELEASED) {
-            return Err(core_err(py, Error::invalid("decision", format!("already {}", decision_state(decision)))));
+            return Err(core_err(
+                py,
+                Error::invalid("decision", format!("already {}", decision_state(decision))),
+            ));
         }
         self.inner.release(&decision.inner);
         Ok(())
@@ -210,6 +306,7 @@ impl PyRouter {
 
     /// Report one provider attempt (feeds TTFT statistics and the circuit breaker).
     #[pyo3(signature = (model, *, ok, ttft_ms=None, total_ms=None, error=None, deadline_missed=false))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword signature
     fn record_outcome(
         &self,
         py: Python<'_>,
@@ -223,10 +320,16 @@ impl PyRouter {
         let error = match error {
             None => None,
             Some(e) => Some(ErrorKind::parse(e).ok_or_else(|| {
-                core_err(py, Error::invalid("error", format!("unknown error kind {e:?}; expected timeout, connect, server, rate_limited, bad_response, context_window, content_policy, client or cancelled")))
+                core_err(py, Error::invalid("error", format!("unknown error kind {e:?}; expected timeout, connect, server, rate_limited, bad_response, auth, context_window, content_policy, client or cancelled")))
             })?),
         };
-        let o = Outcome { ok, ttft_ms, total_ms, error, deadline_missed };
+        let o = Outcome {
+            ok,
+            ttft_ms,
+            total_ms,
+            error,
+            deadline_missed,
+        };
         self.inner.record(model, &o).map_err(|e| core_err(py, e))
     }
 
@@ -242,6 +345,7 @@ impl PyRouter {
         d.set_item("state", h.state.as_str())?;
         d.set_item("ttft_ewma_ms", h.ttft_ewma_ms)?;
         d.set_item("ttft_p95_ms", h.ttft_p95_ms)?;
+        d.set_item("ttft_samples", h.ttft_samples)?;
         d.set_item("error_rate", h.error_rate)?;
         d.set_item("requests_in_window", h.requests_in_window)?;
         d.set_item("consecutive_failures", h.consecutive_failures)?;
@@ -251,8 +355,14 @@ impl PyRouter {
     }
 
     /// Remaining budget of a tenant (requests, tokens, usd); None before its first request.
-    fn budget_levels<'py>(&self, py: Python<'py>, tenant: &str) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(lv) = self.inner.budget_levels(tenant) else { return Ok(None) };
+    fn budget_levels<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: &str,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(lv) = self.inner.budget_levels(tenant) else {
+            return Ok(None);
+        };
         let d = PyDict::new(py);
         for (k, v) in ["requests", "tokens", "usd"].iter().zip(lv) {
             d.set_item(*k, if v.is_finite() { Some(v) } else { None })?;
@@ -280,7 +390,8 @@ impl PyRouter {
 
     /// The validated config with defaults filled in, as JSON text.
     fn _config_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner.policy().normalized).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+        serde_json::to_string(&self.inner.policy().normalized)
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
     }
 }
 

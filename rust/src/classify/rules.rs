@@ -96,7 +96,11 @@ impl KeywordClassifier {
         // In a long turn (a pasted document) the opening and closing instructions speak
         // loudest and the document's own words barely count; repetition saturates so a long
         // text cannot out-shout a one-line instruction.
-        let zw = if z.long { [1.0, 0.3, 2.5] } else { [1.0, 1.0, 1.0] };
+        let zw = if z.long {
+            [1.0, 0.3, 2.5]
+        } else {
+            [1.0, 1.0, 1.0]
+        };
         for (z, acc) in zones.iter().enumerate() {
             for (r, v) in raw.iter_mut().zip(acc.iter()) {
                 *r += w * zw[z] * v.min(ZONE_CAP);
@@ -121,18 +125,33 @@ impl ZoneBounds {
         let b = text.as_bytes();
         let n = b.len();
         if n <= 2 * (HEAD + TAIL) {
-            return ZoneBounds { long: false, head_end: n, tail_start: n };
+            return ZoneBounds {
+                long: false,
+                head_end: n,
+                tail_start: n,
+            };
         }
         let head = &b[..HEAD];
-        let head_end = memchr::memmem::find(head, b"\n\n").or_else(|| memchr::memchr(b'\n', head)).unwrap_or(HEAD);
+        let head_end = memchr::memmem::find(head, b"\n\n")
+            .or_else(|| memchr::memchr(b'\n', head))
+            .unwrap_or(HEAD);
         let tail_from = n - TAIL;
         let tail = &b[tail_from..];
-        let trimmed = tail.len() - tail.iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+        let trimmed = tail.len()
+            - tail
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_whitespace())
+                .count();
         let tail = &tail[..trimmed];
         let tail_start = memchr::memmem::rfind(tail, b"\n\n")
             .or_else(|| memchr::memrchr(b'\n', tail))
             .map_or(n - TAIL / 2, |i| tail_from + i);
-        ZoneBounds { long: true, head_end, tail_start }
+        ZoneBounds {
+            long: true,
+            head_end,
+            tail_start,
+        }
     }
 }
 const HEAD_ZONE: usize = 0;
@@ -231,7 +250,12 @@ impl CapabilityModel for KeywordClassifier {
         if top < 1.5 {
             confidence = confidence.min(0.5);
         }
-        Classification { capability, confidence, scores: p, signals }
+        Classification {
+            capability,
+            confidence,
+            scores: p,
+            signals,
+        }
     }
 }
 
@@ -243,35 +267,64 @@ mod tests {
 
     fn cls(text: &str) -> Capability {
         let req = Request::from_text(text);
-        KeywordClassifier::new().classify(&req, &extract(&req)).capability
+        KeywordClassifier::new()
+            .classify(&req, &extract(&req))
+            .capability
     }
 
     #[test]
     fn obvious_cases() {
         assert_eq!(cls("hi there, how are you?"), Capability::Chitchat);
         assert_eq!(cls("What is the capital of France?"), Capability::Factual);
-        assert_eq!(cls("Translate 'good morning' into Spanish"), Capability::Translation);
-        assert_eq!(cls("Summarize this article in three bullet points"), Capability::Summarization);
-        assert_eq!(cls("Write a Python function that reverses a linked list"), Capability::Code);
+        assert_eq!(
+            cls("Translate 'good morning' into Spanish"),
+            Capability::Translation
+        );
+        assert_eq!(
+            cls("Summarize this article in three bullet points"),
+            Capability::Summarization
+        );
+        assert_eq!(
+            cls("Write a Python function that reverses a linked list"),
+            Capability::Code
+        );
         assert_eq!(cls("Solve the equation 3x + 5 = 20"), Capability::Math);
         assert_eq!(cls("Write a haiku about autumn rain"), Capability::Creative);
-        assert_eq!(cls("Classify the sentiment of this review: great phone"), Capability::Classification);
-        assert_eq!(cls("Extract all the dates and names from the following text"), Capability::Extraction);
-        assert_eq!(cls("Solve this logic puzzle step by step: three boxes are mislabeled"), Capability::Reasoning);
+        assert_eq!(
+            cls("Classify the sentiment of this review: great phone"),
+            Capability::Classification
+        );
+        assert_eq!(
+            cls("Extract all the dates and names from the following text"),
+            Capability::Extraction
+        );
+        assert_eq!(
+            cls("Solve this logic puzzle step by step: three boxes are mislabeled"),
+            Capability::Reasoning
+        );
     }
 
     #[test]
     fn multilingual() {
         assert_eq!(cls("请把这句话翻译成英文"), Capability::Translation);
         assert_eq!(cls("この記事を要約してください"), Capability::Summarization);
-        assert_eq!(cls("Переведи этот текст на английский"), Capability::Translation);
-        assert_eq!(cls("Übersetze bitte diesen Satz ins Französische"), Capability::Translation);
+        assert_eq!(
+            cls("Переведи этот текст на английский"),
+            Capability::Translation
+        );
+        assert_eq!(
+            cls("Übersetze bitte diesen Satz ins Französische"),
+            Capability::Translation
+        );
         assert_eq!(cls("파이썬 코드를 작성해 주세요"), Capability::Code);
     }
 
     #[test]
     fn keyword_traps() {
-        assert_eq!(cls("Translate this customer record to JSON"), Capability::Extraction);
+        assert_eq!(
+            cls("Translate this customer record to JSON"),
+            Capability::Extraction
+        );
         assert_ne!(cls("How long can a python snake grow?"), Capability::Code);
         let doc = format!(
             "```rust\nfn main() {{ println!(\"hi\"); }}\n```\n{}\nSummarize the text above in two sentences.",
@@ -282,7 +335,10 @@ mod tests {
 
     #[test]
     fn instruction_at_end_of_long_document_decides() {
-        let doc = format!("{}\n\nTranslate the above into German.", "Write a poem about the sea. The story goes on. ".repeat(200));
+        let doc = format!(
+            "{}\n\nTranslate the above into German.",
+            "Write a poem about the sea. The story goes on. ".repeat(200)
+        );
         assert_eq!(cls(&doc), Capability::Translation);
     }
 

@@ -12,7 +12,10 @@ struct Issues(Vec<ConfigIssue>);
 
 impl Issues {
     fn add(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.0.push(ConfigIssue { path: path.into(), message: msg.into() });
+        self.0.push(ConfigIssue {
+            path: path.into(),
+            message: msg.into(),
+        });
     }
     fn non_negative(&mut self, path: impl Into<String>, v: f64) {
         if !(v.is_finite() && v >= 0.0) {
@@ -33,23 +36,29 @@ impl Issues {
 
 const CAP_DEFAULTS: [(f32, u32); Capability::COUNT] = [
     // (complexity prior, expected output tokens), in `Capability` order.
-    (0.0, 60),    // chitchat
-    (0.2, 250),   // factual
-    (0.3, 300),   // extraction
-    (0.35, 300),  // summarization
-    (0.15, 20),   // classification
-    (0.45, 600),  // creative
-    (0.75, 700),  // reasoning
-    (0.7, 600),   // math
-    (0.65, 800),  // code
-    (0.35, 400),  // translation
+    (0.0, 60),   // chitchat
+    (0.2, 250),  // factual
+    (0.3, 300),  // extraction
+    (0.35, 300), // summarization
+    (0.15, 20),  // classification
+    (0.45, 600), // creative
+    (0.75, 700), // reasoning
+    (0.7, 600),  // math
+    (0.65, 800), // code
+    (0.35, 400), // translation
 ];
 
 pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     let mut is = Issues(unknown);
     let mut raw = raw;
     if raw.version != 1 {
-        is.add("version", format!("unsupported config version {} (this routecore reads version 1)", raw.version));
+        is.add(
+            "version",
+            format!(
+                "unsupported config version {} (this routecore reads version 1)",
+                raw.version
+            ),
+        );
     }
 
     // Models.
@@ -61,7 +70,13 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     for (name, m) in raw.models.iter_mut() {
         let p = format!("models.{name}");
         let provider = Provider::parse(&m.provider).unwrap_or_else(|| {
-            is.add(format!("{p}.provider"), format!("unknown provider {:?}; expected \"openai\" or \"anthropic\"", m.provider));
+            is.add(
+                format!("{p}.provider"),
+                format!(
+                    "unknown provider {:?}; expected \"openai\" or \"anthropic\"",
+                    m.provider
+                ),
+            );
             Provider::OpenAi
         });
         is.non_negative(format!("{p}.input_cost_per_1k"), m.input_cost_per_1k);
@@ -70,7 +85,10 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         if m.context_window == 0 {
             is.add(format!("{p}.context_window"), "must be > 0");
         }
-        for (k, v) in [("requests_per_min", m.requests_per_min), ("tokens_per_min", m.tokens_per_min)] {
+        for (k, v) in [
+            ("requests_per_min", m.requests_per_min),
+            ("tokens_per_min", m.tokens_per_min),
+        ] {
             if let Some(v) = v {
                 is.positive(format!("{p}.{k}"), v);
             }
@@ -103,7 +121,10 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     let resolve = |is: &mut Issues, path: String, name: &str| -> Option<ModelId> {
         let id = model_index.get(name).copied();
         if id.is_none() {
-            is.add(path, format!("unknown model {name:?} (not defined under [models])"));
+            is.add(
+                path,
+                format!("unknown model {name:?} (not defined under [models])"),
+            );
         }
         id
     };
@@ -111,7 +132,10 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     // Tiers.
     let n_tiers = raw.tiers.len();
     if n_tiers == 0 || n_tiers > 4 {
-        is.add("tiers", format!("between 1 and 4 tiers (T0..T3) are required, got {n_tiers}"));
+        is.add(
+            "tiers",
+            format!("between 1 and 4 tiers (T0..T3) are required, got {n_tiers}"),
+        );
     }
     let mut tiers = Vec::with_capacity(n_tiers);
     let mut prev_budget = 0.0;
@@ -119,25 +143,37 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         let p = format!("tiers[{i}]");
         is.positive(format!("{p}.latency_budget_ms"), t.latency_budget_ms);
         if t.latency_budget_ms < prev_budget {
-            is.add(format!("{p}.latency_budget_ms"), "tiers must be ordered by latency budget (T0 fastest)");
+            is.add(
+                format!("{p}.latency_budget_ms"),
+                "tiers must be ordered by latency budget (T0 fastest)",
+            );
         }
         prev_budget = t.latency_budget_ms;
         is.unit(format!("{p}.success_target"), t.success_target);
         if t.models.is_empty() {
             is.add(format!("{p}.models"), "a tier needs at least one model");
         }
-        let ids: Vec<ModelId> =
-            t.models.iter().enumerate().filter_map(|(j, m)| resolve(&mut is, format!("{p}.models[{j}]"), m)).collect();
+        let ids: Vec<ModelId> = t
+            .models
+            .iter()
+            .enumerate()
+            .filter_map(|(j, m)| resolve(&mut is, format!("{p}.models[{j}]"), m))
+            .collect();
         for &id in &ids {
             let spec = &mut models[id as usize];
             spec.home_tier = spec.home_tier.min(i as u8);
         }
         // First useful token must come within the budget; the whole answer may take a few times longer.
         let ft = *t.first_token_timeout_ms.get_or_insert(t.latency_budget_ms);
-        let total = *t.total_timeout_ms.get_or_insert((t.latency_budget_ms * 8.0).max(2000.0));
+        let total = *t
+            .total_timeout_ms
+            .get_or_insert((t.latency_budget_ms * 8.0).max(2000.0));
         is.positive(format!("{p}.first_token_timeout_ms"), ft);
         if total < ft {
-            is.add(format!("{p}.total_timeout_ms"), "must be >= first_token_timeout_ms");
+            is.add(
+                format!("{p}.total_timeout_ms"),
+                "must be >= first_token_timeout_ms",
+            );
         }
         tiers.push(TierSpec {
             name: t.name.clone(),
@@ -158,24 +194,31 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     let tier_ok = |is: &mut Issues, path: String, t: Option<u8>| {
         if let Some(t) = t {
             if t > max_tier {
-                is.add(path, format!("tier {t} does not exist (tiers go from 0 to {max_tier})"));
+                is.add(
+                    path,
+                    format!("tier {t} does not exist (tiers go from 0 to {max_tier})"),
+                );
             }
         }
     };
 
     // Capability rules.
-    let mut capabilities: [CapabilityRule; Capability::COUNT] = std::array::from_fn(|i| CapabilityRule {
-        min_tier: 0,
-        max_tier,
-        preferred: Vec::new(),
-        expected_output_tokens: CAP_DEFAULTS[i].1,
-        prior: CAP_DEFAULTS[i].0,
-    });
+    let mut capabilities: [CapabilityRule; Capability::COUNT] =
+        std::array::from_fn(|i| CapabilityRule {
+            min_tier: 0,
+            max_tier,
+            preferred: Vec::new(),
+            expected_output_tokens: CAP_DEFAULTS[i].1,
+            prior: CAP_DEFAULTS[i].0,
+        });
     for (name, c) in &raw.capabilities {
         let p = format!("capabilities.{name}");
         let Some(cap) = Capability::parse(name) else {
             let all: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
-            is.add(p, format!("unknown capability; expected one of {}", all.join(", ")));
+            is.add(
+                p,
+                format!("unknown capability; expected one of {}", all.join(", ")),
+            );
             continue;
         };
         tier_ok(&mut is, format!("{p}.min_tier"), c.min_tier);
@@ -186,8 +229,12 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         if rule.min_tier > rule.max_tier {
             is.add(format!("{p}.min_tier"), "must be <= max_tier");
         }
-        rule.preferred =
-            c.models.iter().enumerate().filter_map(|(j, m)| resolve(&mut is, format!("{p}.models[{j}]"), m)).collect();
+        rule.preferred = c
+            .models
+            .iter()
+            .enumerate()
+            .filter_map(|(j, m)| resolve(&mut is, format!("{p}.models[{j}]"), m))
+            .collect();
         if let Some(n) = c.expected_output_tokens {
             rule.expected_output_tokens = n;
         }
@@ -215,15 +262,26 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     if s.thresholds.len() != n_tiers.saturating_sub(1) {
         is.add(
             "scoring.thresholds",
-            format!("needs one threshold per tier above T0: {} for {} tiers, got {}", n_tiers.saturating_sub(1), n_tiers, s.thresholds.len()),
+            format!(
+                "needs one threshold per tier above T0: {} for {} tiers, got {}",
+                n_tiers.saturating_sub(1),
+                n_tiers,
+                s.thresholds.len()
+            ),
         );
     }
     for (i, t) in s.thresholds.iter().enumerate() {
         if !(0.0..=100.0).contains(t) {
-            is.add(format!("scoring.thresholds[{i}]"), format!("must be within 0..100 (got {t})"));
+            is.add(
+                format!("scoring.thresholds[{i}]"),
+                format!("must be within 0..100 (got {t})"),
+            );
         }
         if i > 0 && *t <= s.thresholds[i - 1] {
-            is.add(format!("scoring.thresholds[{i}]"), "thresholds must be strictly ascending");
+            is.add(
+                format!("scoring.thresholds[{i}]"),
+                "thresholds must be strictly ascending",
+            );
         }
     }
     is.positive("scoring.token_scale", s.token_scale);
@@ -241,9 +299,19 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
 
     // Tenants.
     let mut tenants = HashMap::new();
-    let mut default_tenant = TenantSpec { usd_window_s: 86_400.0, max_tier, ..Default::default() };
+    let mut default_tenant = TenantSpec {
+        usd_window_s: 86_400.0,
+        max_tier,
+        ..Default::default()
+    };
     for (name, t) in &raw.tenants {
-        let spec = tenant_spec(&mut is, &format!("tenants.{name}"), t, max_tier, &|is, p, m| resolve(is, p, m));
+        let spec = tenant_spec(
+            &mut is,
+            &format!("tenants.{name}"),
+            t,
+            max_tier,
+            &|is, p, m| resolve(is, p, m),
+        );
         if name == "default" {
             default_tenant = spec.clone();
         }
@@ -325,7 +393,13 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
 
 type Resolver<'a> = dyn Fn(&mut Issues, String, &str) -> Option<ModelId> + 'a;
 
-fn tenant_spec(is: &mut Issues, p: &str, t: &RawTenant, max_tier: u8, resolve: &Resolver<'_>) -> TenantSpec {
+fn tenant_spec(
+    is: &mut Issues,
+    p: &str,
+    t: &RawTenant,
+    max_tier: u8,
+    resolve: &Resolver<'_>,
+) -> TenantSpec {
     for (k, v) in [
         ("requests_per_min", t.requests_per_min),
         ("tokens_per_min", t.tokens_per_min),
@@ -339,13 +413,19 @@ fn tenant_spec(is: &mut Issues, p: &str, t: &RawTenant, max_tier: u8, resolve: &
     for (k, v) in [("min_tier", t.min_tier), ("max_tier", t.max_tier)] {
         if let Some(v) = v {
             if v > max_tier {
-                is.add(format!("{p}.{k}"), format!("tier {v} does not exist (tiers go from 0 to {max_tier})"));
+                is.add(
+                    format!("{p}.{k}"),
+                    format!("tier {v} does not exist (tiers go from 0 to {max_tier})"),
+                );
             }
         }
     }
     let allowed = t.allowed_models.as_ref().map(|ms| {
-        let mut ids: Vec<ModelId> =
-            ms.iter().enumerate().filter_map(|(j, m)| resolve(is, format!("{p}.allowed_models[{j}]"), m)).collect();
+        let mut ids: Vec<ModelId> = ms
+            .iter()
+            .enumerate()
+            .filter_map(|(j, m)| resolve(is, format!("{p}.allowed_models[{j}]"), m))
+            .collect();
         ids.sort_unstable();
         ids
     });

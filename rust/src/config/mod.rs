@@ -32,13 +32,18 @@ pub fn load(text: &str, format: Format) -> Result<Policy> {
         Format::Json => {
             let mut de = serde_json::Deserializer::from_str(text);
             let de = serde_path_to_error::Deserializer::new(&mut de, &mut track);
-            serde_ignored::deserialize(de, |p| unknown.push(unknown_key(&p.to_string()))).map_err(|e| e.to_string())
+            serde_ignored::deserialize(de, |p| unknown.push(unknown_key(&p.to_string())))
+                .map_err(|e| e.to_string())
         }
     };
     match parsed {
         Err(msg) => {
             let path = track.path().to_string();
-            let path = if path == "?" || path == "." { String::new() } else { path };
+            let path = if path == "?" || path == "." {
+                String::new()
+            } else {
+                path
+            };
             unknown.push(ConfigIssue { path, message: msg });
             Err(Error::Config(unknown))
         }
@@ -47,7 +52,10 @@ pub fn load(text: &str, format: Format) -> Result<Policy> {
 }
 
 fn unknown_key(path: &str) -> ConfigIssue {
-    ConfigIssue { path: path.to_string(), message: "unknown key".into() }
+    ConfigIssue {
+        path: path.to_string(),
+        message: "unknown key".into(),
+    }
 }
 
 pub fn default_policy() -> Policy {

@@ -83,7 +83,11 @@ pub struct RawScoring {
 
 impl Default for RawScoring {
     fn default() -> Self {
-        RawScoring { weights: RawWeights::default(), thresholds: vec![12.0, 30.0, 55.0], token_scale: 1500.0 }
+        RawScoring {
+            weights: RawWeights::default(),
+            thresholds: vec![12.0, 30.0, 55.0],
+            token_scale: 1500.0,
+        }
     }
 }
 
@@ -100,7 +104,13 @@ pub struct RawWeights {
 
 impl Default for RawWeights {
     fn default() -> Self {
-        RawWeights { token_count: 0.4, tool_usage: 0.3, user_tier: 0.3, capability: 0.8, structure: 0.4 }
+        RawWeights {
+            token_count: 0.4,
+            tool_usage: 0.3,
+            user_tier: 0.3,
+            capability: 0.8,
+            structure: 0.4,
+        }
     }
 }
 
@@ -139,7 +149,12 @@ pub struct RawRouting {
 
 impl Default for RawRouting {
     fn default() -> Self {
-        RawRouting { max_fallbacks: 3, fallbacks_for_pinned: true, default_output_tokens: 300, max_input_bytes: 32 << 20 }
+        RawRouting {
+            max_fallbacks: 3,
+            fallbacks_for_pinned: true,
+            default_output_tokens: 300,
+            max_input_bytes: 32 << 20,
+        }
     }
 }
 

@@ -18,16 +18,24 @@ fn default_is_valid() {
 
 #[test]
 fn unknown_keys_are_all_reported_with_paths() {
-    let t = DEFAULT_TOML.replace("ttft_ms = 25", "ttft_ms = 25\nttft = 3").replace("max_fallbacks = 3", "max_fallbacks = 3\nfoo = 1");
+    let t = DEFAULT_TOML
+        .replace("ttft_ms = 25", "ttft_ms = 25\nttft = 3")
+        .replace("max_fallbacks = 3", "max_fallbacks = 3\nfoo = 1");
     let e = errors(&t);
     let paths: Vec<&str> = e.iter().map(|i| i.path.as_str()).collect();
-    assert!(paths.contains(&"models.qwen2.5-1.5b-local.ttft"), "{paths:?}");
+    assert!(
+        paths.contains(&"models.qwen2.5-1.5b-local.ttft"),
+        "{paths:?}"
+    );
     assert!(paths.contains(&"routing.foo"), "{paths:?}");
 }
 
 #[test]
 fn dangling_model_reference() {
-    let t = DEFAULT_TOML.replace("models = [\"o4-mini\", \"claude-sonnet-4\"]", "models = [\"o4-mini\", \"gpt-7\"]");
+    let t = DEFAULT_TOML.replace(
+        "models = [\"o4-mini\", \"claude-sonnet-4\"]",
+        "models = [\"o4-mini\", \"gpt-7\"]",
+    );
     let e = errors(&t);
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].path, "capabilities.reasoning.models[1]");
@@ -36,10 +44,15 @@ fn dangling_model_reference() {
 
 #[test]
 fn negative_budget_and_thresholds_out_of_order() {
-    let t = DEFAULT_TOML.replace("usd_per_window = 50.0", "usd_per_window = -1.0").replace("[12.0, 30.0, 55.0]", "[12.0, 60.0, 55.0]");
+    let t = DEFAULT_TOML
+        .replace("usd_per_window = 50.0", "usd_per_window = -1.0")
+        .replace("[12.0, 30.0, 55.0]", "[12.0, 60.0, 55.0]");
     let e = errors(&t);
     let paths: Vec<&str> = e.iter().map(|i| i.path.as_str()).collect();
-    assert!(paths.contains(&"tenants.default.usd_per_window"), "{paths:?}");
+    assert!(
+        paths.contains(&"tenants.default.usd_per_window"),
+        "{paths:?}"
+    );
     assert!(paths.contains(&"scoring.thresholds[2]"), "{paths:?}");
 }
 
@@ -47,7 +60,11 @@ fn negative_budget_and_thresholds_out_of_order() {
 fn type_errors_name_the_key() {
     let t = DEFAULT_TOML.replace("context_window = 32768", "context_window = \"big\"");
     let e = errors(&t);
-    assert!(e.iter().any(|i| i.path == "models.qwen2.5-1.5b-local.context_window"), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|i| i.path == "models.qwen2.5-1.5b-local.context_window"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -64,7 +81,10 @@ fn json_works_too() {
               "scoring": {"thresholds": []}}"#;
     let p = load(j, Format::Json).unwrap();
     assert_eq!(p.tiers.len(), 1);
-    assert_eq!(p.normalized.models["m"].api_base.as_deref(), Some("https://api.openai.com/v1"));
+    assert_eq!(
+        p.normalized.models["m"].api_base.as_deref(),
+        Some("https://api.openai.com/v1")
+    );
 }
 
 #[test]

@@ -16,10 +16,16 @@ fn name(r: &Router, id: ModelId) -> &str {
 #[test]
 fn chitchat_goes_to_t0_and_code_higher() {
     let r = router();
-    let d = r.route(&Request::from_text("hey, how are you doing today?")).unwrap();
+    let d = r
+        .route(&Request::from_text("hey, how are you doing today?"))
+        .unwrap();
     assert_eq!(d.capability, Capability::Chitchat);
     assert_eq!(d.tier, 0);
-    let d = r.route(&Request::from_text("Write a Python function that merges two sorted lists in O(n)")).unwrap();
+    let d = r
+        .route(&Request::from_text(
+            "Write a Python function that merges two sorted lists in O(n)",
+        ))
+        .unwrap();
     assert_eq!(d.capability, Capability::Code);
     assert!(d.tier >= 1);
     assert!(!d.fallbacks.contains(&d.model));
@@ -28,7 +34,11 @@ fn chitchat_goes_to_t0_and_code_higher() {
 #[test]
 fn fallbacks_are_ordered_unique_and_bounded() {
     let r = router();
-    let d = r.route(&Request::from_text("Explain the causes of the French revolution")).unwrap();
+    let d = r
+        .route(&Request::from_text(
+            "Explain the causes of the French revolution",
+        ))
+        .unwrap();
     let mut seen = d.fallbacks.clone();
     seen.push(d.model);
     seen.sort_unstable();
@@ -57,9 +67,16 @@ fn long_prompt_never_exceeds_a_window() {
     let text = "lorem ipsum dolor sit amet ".repeat(30_000); // ~150k tokens
     let d = r.route(&Request::from_text(&text)).unwrap();
     for m in std::iter::once(d.model).chain(d.fallbacks.iter().copied()) {
-        assert!(r.policy().model(m).context_window >= d.input_tokens, "{}", name(&r, m));
+        assert!(
+            r.policy().model(m).context_window >= d.input_tokens,
+            "{}",
+            name(&r, m)
+        );
     }
-    assert!(d.reasons.iter().any(|x| matches!(x, Reason::SkippedContext { .. })));
+    assert!(d
+        .reasons
+        .iter()
+        .any(|x| matches!(x, Reason::SkippedContext { .. })));
 }
 
 #[test]
@@ -67,7 +84,9 @@ fn impossible_prompt_is_a_clear_error() {
     let r = router();
     let text = "word ".repeat(1_500_000);
     match r.route(&Request::from_text(&text)) {
-        Err(Error::NoModelAvailable { message }) => assert!(message.contains("largest context window"), "{message}"),
+        Err(Error::NoModelAvailable { message }) => {
+            assert!(message.contains("largest context window"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -119,7 +138,11 @@ fn budget_refuses_with_typed_error_and_refills_after_release() {
     let d1 = r.route_at(&req, 0).unwrap();
     r.route_at(&req, 0).unwrap();
     match r.route_at(&req, 0) {
-        Err(Error::BudgetExceeded { limit: BudgetLimit::RequestsPerMin, tenant, .. }) => assert_eq!(tenant, "acme"),
+        Err(Error::BudgetExceeded {
+            limit: BudgetLimit::RequestsPerMin,
+            tenant,
+            ..
+        }) => assert_eq!(tenant, "acme"),
         other => panic!("{other:?}"),
     }
     r.release(&d1);
@@ -134,34 +157,54 @@ fn open_breaker_moves_primary_and_recovers() {
     let r = router();
     let req = Request::from_text("hey there");
     let first = r.route(&req).unwrap().model;
-    let fail = Outcome { ok: false, ttft_ms: None, total_ms: None, error: Some(ErrorKind::Server), deadline_missed: false };
+    let fail = Outcome {
+        ok: false,
+        ttft_ms: None,
+        total_ms: None,
+        error: Some(ErrorKind::Server),
+        deadline_missed: false,
+    };
     for _ in 0..5 {
         r.record(name(&r, first), &fail).unwrap();
     }
     let d = r.route(&req).unwrap();
     assert_ne!(d.model, first);
     assert!(!d.fallbacks.contains(&first));
-    assert!(d.reasons.iter().any(|x| matches!(x, Reason::SkippedBreaker { .. })));
+    assert!(d
+        .reasons
+        .iter()
+        .any(|x| matches!(x, Reason::SkippedBreaker { .. })));
 }
 
 #[test]
 fn every_breaker_open_forces_a_probe() {
     let r = router();
-    let fail = Outcome { ok: false, ttft_ms: None, total_ms: None, error: Some(ErrorKind::Connect), deadline_missed: false };
+    let fail = Outcome {
+        ok: false,
+        ttft_ms: None,
+        total_ms: None,
+        error: Some(ErrorKind::Connect),
+        deadline_missed: false,
+    };
     for m in r.policy().model_names() {
         for _ in 0..5 {
             r.record(&m, &fail).unwrap();
         }
     }
     let d = r.route(&Request::from_text("hi")).unwrap();
-    assert!(d.reasons.iter().any(|x| matches!(x, Reason::ForcedProbe { .. })));
+    assert!(d
+        .reasons
+        .iter()
+        .any(|x| matches!(x, Reason::ForcedProbe { .. })));
 }
 
 #[test]
 fn tenant_allowed_models_and_tier_caps() {
     let toml = format!("{DEFAULT_TOML}\n[tenants.small]\nmax_tier = 1\nallowed_models = [\"gpt-4o-mini\", \"llama-3.1-8b-instant\"]\n");
     let r = Router::from_config(&toml, Format::Toml).unwrap();
-    let mut req = Request::from_text("Prove that there are infinitely many primes, step by step, with a rigorous argument.");
+    let mut req = Request::from_text(
+        "Prove that there are infinitely many primes, step by step, with a rigorous argument.",
+    );
     req.tenant = Some("small");
     let d = r.route(&req).unwrap();
     assert!(d.tier <= 1);
@@ -177,23 +220,35 @@ fn tenant_allowed_models_and_tier_caps() {
 #[test]
 fn bad_requests() {
     let r = router();
-    assert!(matches!(r.route(&Request::default()), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(
+        r.route(&Request::default()),
+        Err(Error::InvalidRequest { .. })
+    ));
     let mut req = Request::from_text("x");
     req.max_tokens = Some(0);
     assert!(matches!(r.route(&req), Err(Error::InvalidRequest { .. })));
     let mut req = Request::from_text("x");
     req.deadline_ms = Some(f64::NAN);
     assert!(matches!(r.route(&req), Err(Error::InvalidRequest { .. })));
-    let small = DEFAULT_TOML.replace("default_output_tokens = 300", "default_output_tokens = 300\nmax_input_bytes = 10");
+    let small = DEFAULT_TOML.replace(
+        "default_output_tokens = 300",
+        "default_output_tokens = 300\nmax_input_bytes = 10",
+    );
     let r = Router::from_config(&small, Format::Toml).unwrap();
-    assert!(matches!(r.route(&Request::from_text("more than ten bytes")), Err(Error::TooLarge { .. })));
+    assert!(matches!(
+        r.route(&Request::from_text("more than ten bytes")),
+        Err(Error::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn request_ids_are_unique_and_reasons_render() {
     let r = router();
     let req = Request {
-        messages: vec![Message::new(Role::System, "be brief"), Message::user("what's the capital of peru?")],
+        messages: vec![
+            Message::new(Role::System, "be brief"),
+            Message::user("what's the capital of peru?"),
+        ],
         ..Default::default()
     };
     let a = r.route(&req).unwrap();
@@ -216,5 +271,8 @@ fn reconcile_charges_actual_usage() {
     let after = r.budget_levels("t").unwrap()[1];
     assert!(cost >= 0.0);
     let expected_delta = 3000.0 - d.reservation.tokens;
-    assert!((before - after - expected_delta).abs() < 5.0, "{before} {after} {expected_delta}");
+    assert!(
+        (before - after - expected_delta).abs() < 5.0,
+        "{before} {after} {expected_delta}"
+    );
 }
