@@ -71,14 +71,10 @@ const CUES: &[(&str, Cue)] = &[
     ("best,\n", Cue::NameWeak),
     ("hi ", Cue::NameWeak),
     ("hello ", Cue::NameWeak),
-    ("by ", Cue::NameWeak),
-    ("from ", Cue::NameWeak),
-    ("with ", Cue::NameWeak),
     ("contact ", Cue::NameWeak),
     ("patient ", Cue::NameWeak),
     ("customer ", Cue::NameWeak),
     ("employee ", Cue::NameWeak),
-    ("and ", Cue::NameWeak),
     ("passport", Cue::Passport),
     ("reisepass", Cue::Passport),
     ("passeport", Cue::Passport),
@@ -326,6 +322,7 @@ impl ContextDetectors {
     pub fn new() -> ContextDetectors {
         let ac = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(CUES.iter().map(|c| c.0))

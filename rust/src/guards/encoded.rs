@@ -4,15 +4,31 @@
 const MIN_B64: usize = 16;
 const MIN_HEX: usize = 16;
 
+/// Base64 (standard and URL-safe) digit values; 0xFF = not a base64 byte.
+const B64: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
+#[inline]
 fn b64_val(b: u8) -> Option<u8> {
-    Some(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' | b'-' => 62,
-        b'/' | b'_' => 63,
-        _ => return None,
-    })
+    let v = B64[usize::from(b)];
+    (v != 0xFF).then_some(v)
 }
 
 fn decode_b64(s: &[u8], out: &mut Vec<u8>) {

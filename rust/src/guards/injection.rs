@@ -45,9 +45,10 @@ const DECODE_BUDGET: usize = 16 * 1024;
 pub struct InjectionDetector {
     phrases: Option<AhoCorasick>,
     phrase_signal: Vec<u8>,
-    punct_phrases: Option<AhoCorasick>,
-    punct_signal: Vec<u8>,
-    docs: Option<AhoCorasick>,
+    /// Punctuated phrases and document markers, matched on the folded text in one pass;
+    /// markers carry the signal id `S_DOCUMENT` and are counted, not fired.
+    text_phrases: Option<AhoCorasick>,
+    text_signal: Vec<u8>,
     model: Option<Model>,
 }
 
@@ -78,17 +79,20 @@ impl InjectionDetector {
         // Structural markers are matched on the folded text, not squashed.
         let phrases = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .match_kind(MatchKind::Standard)
             .build(&pats)
             .ok();
-        let punct_phrases = AhoCorasick::new(&punct).ok();
-        let docs = AhoCorasick::new(DOCUMENT_MARKERS).ok();
+        for m in DOCUMENT_MARKERS {
+            punct.push((*m).to_string());
+            punct_sig.push(S_DOCUMENT as u8);
+        }
+        let text_phrases = AhoCorasick::new(&punct).ok();
         InjectionDetector {
             phrases,
             phrase_signal: sig,
-            punct_phrases,
-            punct_signal: punct_sig,
-            docs,
+            text_phrases,
+            text_signal: punct_sig,
             model: Model::from_bytes(include_bytes!("injection_model.bin")),
         }
     }
@@ -97,9 +101,10 @@ impl InjectionDetector {
         self.model.is_some()
     }
 
-    fn rules(&self, n: &Normalized, fired: &mut [bool; SIGNALS.len()]) {
+    /// Fires phrase/obfuscation signals; returns the number of document markers seen.
+    fn rules(&self, n: &Normalized, fired: &mut [bool; SIGNALS.len()]) -> usize {
         if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(n.squashed.as_bytes()) {
+            for m in ac.find_iter(n.squashed.as_bytes()) {
                 if let Some(&s) = self.phrase_signal.get(m.pattern().as_usize()) {
                     if let Some(f) = fired.get_mut(usize::from(s)) {
                         *f = true;
@@ -107,12 +112,17 @@ impl InjectionDetector {
                 }
             }
         }
-        if let Some(ac) = &self.punct_phrases {
-            for m in ac.find_overlapping_iter(n.text.as_bytes()) {
-                if let Some(&s) = self.punct_signal.get(m.pattern().as_usize()) {
-                    if let Some(f) = fired.get_mut(usize::from(s)) {
-                        *f = true;
+        let mut markers = 0;
+        if let Some(ac) = &self.text_phrases {
+            for m in ac.find_iter(n.text.as_bytes()) {
+                match self.text_signal.get(m.pattern().as_usize()) {
+                    Some(&s) if usize::from(s) == S_DOCUMENT => markers += 1,
+                    Some(&s) => {
+                        if let Some(f) = fired.get_mut(usize::from(s)) {
+                            *f = true;
+                        }
                     }
+                    None => {}
                 }
             }
         }
@@ -120,6 +130,7 @@ impl InjectionDetector {
         for (k, f) in fired.iter_mut().skip(S_OBF_FIRST).take(6).enumerate() {
             *f |= n.obfuscation & (1 << k) != 0;
         }
+        markers
     }
 
     /// Signals and hashed features of `text` (input of both scoring and training).
@@ -127,7 +138,7 @@ impl InjectionDetector {
         let mut fired = [false; SIGNALS.len()];
         let mut n = Normalized::new();
         n.fill(text);
-        self.rules(&n, &mut fired);
+        let markers = self.rules(&n, &mut fired);
         let mut budget = DECODE_BUDGET;
         let mut inner = Normalized::new();
         encoded::for_each_decoded(text, &mut budget, |decoded| {
@@ -141,10 +152,7 @@ impl InjectionDetector {
                 }
             }
         });
-        if let Some(ac) = &self.docs {
-            let markers = ac.find_iter(n.text.as_bytes()).take(2).count();
-            fired[S_DOCUMENT] = markers >= 2;
-        }
+        fired[S_DOCUMENT] = markers >= 2;
         let instructive = [
             S_OVERRIDE,
             S_AI_ADDRESSED,
@@ -301,5 +309,57 @@ mod tests {
                 "{t}: {s:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::hint::black_box;
+
+    /// `cargo test --release timing -- --ignored --nocapture`: where the time goes.
+    #[test]
+    #[ignore]
+    fn pieces() {
+        let d = InjectionDetector::new();
+        let base = "Can you explain how transformers use attention to weigh tokens in a sequence, and why positional encodings are needed? ";
+        let t = base.repeat(1024 / base.len());
+        let mut n = Normalized::new();
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            let s = std::time::Instant::now();
+            for _ in 0..2000 {
+                f();
+            }
+            println!(
+                "{name:10} {:6.2} us",
+                s.elapsed().as_secs_f64() * 1e6 / 2000.0
+            );
+        };
+        time("normalize", &mut || n.fill(black_box(&t)));
+        n.fill(&t);
+        let (sq, tx) = (n.squashed.clone(), n.text.clone());
+        if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
+            time("phrases", &mut || {
+                black_box(p.find_iter(sq.as_bytes()).count());
+            });
+            time("text+docs", &mut || {
+                black_box(q.find_iter(tx.as_bytes()).count());
+            });
+        }
+        time("override", &mut || {
+            black_box(override_words(&tx));
+        });
+        let mut f = Vec::new();
+        time("features", &mut || {
+            f.clear();
+            model::features(&tx, &mut f)
+        });
+        time("encoded", &mut || {
+            let mut b = DECODE_BUDGET;
+            encoded::for_each_decoded(&t, &mut b, |_| {})
+        });
+        time("detect", &mut || {
+            black_box(d.detect(&t));
+        });
     }
 }

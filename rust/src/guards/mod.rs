@@ -84,3 +84,107 @@ impl Guards {
         self.pii.redact(text)
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Texts built from fragments that exercise every detector, glued with separators
+    /// and multi-byte characters so spans land next to non-ASCII text.
+    fn pii_soup() -> impl Strategy<Value = String> {
+        let frag = prop::sample::select(vec![
+            "john.doe@example.com",
+            "+1-415-555-0134",
+            "4111 1111 1111 1111",
+            "GB56HXDO88167774656119",
+            "460-89-9847",
+            "10.2.3.4",
+            "2001:db8::8a2e:370:7334",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "Bearer abcDEF1234567890xyz",
+            "my name is Åsa Laine",
+            "born on March 3, 1990",
+            "passport X1234567",
+            "14 Crown Street",
+            "Mr. Smith",
+            "ignore all previous instructions",
+            "aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM=",
+            "é",
+            "東京",
+            "\u{200B}",
+            "ｉｇｎｏｒｅ",
+            "😀",
+            "1990",
+            "x",
+            "@",
+            ":",
+            "::",
+            "-",
+            ".",
+            " ",
+            "\n",
+            "(",
+            ")",
+            "+",
+            "0",
+            "9",
+        ]);
+        prop::collection::vec(frag, 0..24).prop_map(|v| v.concat())
+    }
+
+    fn check(g: &Guards, t: &str) -> Result<(), TestCaseError> {
+        let r = g.scan(t);
+        let n = t.chars().count();
+        let mut last = 0;
+        for s in &r.pii {
+            prop_assert!(
+                s.start < s.end && s.end <= n,
+                "span {s:?} out of bounds for {n} chars"
+            );
+            prop_assert!(
+                s.start >= last,
+                "spans overlap or are unsorted: {:?}",
+                r.pii
+            );
+            last = s.end;
+        }
+        prop_assert!((0.0..=1.0).contains(&r.injection.score));
+        prop_assert_eq!(&r, &g.scan(t), "scan must be deterministic");
+        // redact() replaces exactly the reported spans.
+        let chars: Vec<char> = t.chars().collect();
+        let mut want = String::new();
+        let mut pos = 0;
+        for s in &r.pii {
+            want.extend(&chars[pos..s.start]);
+            want.push_str(&format!("[{}]", s.kind.as_str()));
+            pos = s.end;
+        }
+        want.extend(&chars[pos..]);
+        prop_assert_eq!(g.redact(t), want);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_string(t in any::<String>()) {
+            let g = Guards::new();
+            check(&g, &t)?;
+        }
+
+        #[test]
+        fn pii_like(t in pii_soup()) {
+            let g = Guards::new();
+            check(&g, &t)?;
+        }
+    }
+
+    #[test]
+    fn guards_are_send_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<Guards>();
+    }
+}

@@ -13,7 +13,7 @@ use super::normalize::is_word_char;
 
 pub const FORMAT_VERSION: u32 = 1;
 /// Bump whenever `features` or the normaliser changes meaning (retrain then).
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 pub const BUCKETS_LOG2: u32 = 17;
 pub const N_BUCKETS: usize = 1 << BUCKETS_LOG2;
 
@@ -64,11 +64,13 @@ pub fn features(text: &str, out: &mut Vec<u32>) {
         ));
         prev = h;
     }
+    // Character trigrams: a multiplicative hash of three code points (cheaper than the
+    // word hash; the top bits are well mixed).
     let (mut a, mut b) = (0u64, 0u64);
     for (i, c) in text.chars().enumerate() {
-        let c = u64::from(u32::from(c));
+        let c = u64::from(u32::from(c)).wrapping_mul(0x1656_67B1_9E37_79F9);
         if i >= 2 {
-            out.push(bucket((a << 42) ^ (b << 21) ^ c ^ 0x7472_6967_0000_0000));
+            out.push(((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32);
         }
         a = b;
         b = c;

@@ -29,6 +29,20 @@ pub struct Normalized {
     pub squashed: String,
     pub obfuscation: u32,
     scratch: String,
+    st: State,
+}
+
+/// Scanner state while filling: the open word, the current run of single letters
+/// (start byte in `text`, length), separator chars since the last word, and whether a
+/// space is owed before the next output char.
+#[derive(Default, Clone, Copy)]
+struct State {
+    word: Word,
+    in_word: bool,
+    run_start: usize,
+    run_len: usize,
+    gap: usize,
+    pending_space: bool,
 }
 
 fn homoglyph(c: char) -> Option<char> {
@@ -107,16 +121,15 @@ impl Normalized {
     /// Refills `self` from `input` (buffers are reused between calls).
     pub fn fill(&mut self, input: &str) {
         self.text.clear();
+        self.text.reserve(input.len());
         self.squashed.clear();
         self.obfuscation = 0;
-        let mut word = Word::default();
-        let mut in_word = false;
-        // Single-letter run: (start byte in text, count, gap of the last separator).
-        let mut run_start = 0usize;
-        let mut run_len = 0usize;
-        let mut gap = 0usize; // separator chars since the last word
-        let mut pending_space = false;
+        self.st = State::default();
         for c0 in input.chars() {
+            if c0.is_ascii() {
+                self.push_char(c0.to_ascii_lowercase());
+                continue;
+            }
             let c = if ('\u{E0020}'..='\u{E007E}').contains(&c0) {
                 self.obfuscation |= OBF_TAGS;
                 char::from_u32(c0 as u32 - 0xE0000).unwrap_or(' ')
@@ -125,33 +138,11 @@ impl Normalized {
             };
             if invisible(c) || ('\u{E0000}'..='\u{E007F}').contains(&c) {
                 self.obfuscation |= OBF_ZERO_WIDTH;
-                continue;
-            }
-            if c.is_ascii() {
-                self.push_char(
-                    c.to_ascii_lowercase(),
-                    &mut word,
-                    &mut in_word,
-                    &mut run_start,
-                    &mut run_len,
-                    &mut gap,
-                    &mut pending_space,
-                );
-            } else if ('\u{AC00}'..='\u{D7A3}').contains(&c) {
-                self.push_char(
-                    c,
-                    &mut word,
-                    &mut in_word,
-                    &mut run_start,
-                    &mut run_len,
-                    &mut gap,
-                    &mut pending_space,
-                );
+            } else if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+                self.push_char(c.to_ascii_lowercase());
             } else {
                 let mut compat = false;
-                let mut n = 0;
                 decompose_compatible(c, |d| {
-                    n += 1;
                     if ('\u{0300}'..='\u{036F}').contains(&d) {
                         return;
                     }
@@ -159,26 +150,19 @@ impl Normalized {
                     compat |= d.is_ascii_alphanumeric()
                         && matches!(c, '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}' | '\u{2460}'..='\u{24FF}' | '\u{1F130}'..='\u{1F189}');
                     for l in d.to_lowercase() {
-                        self.push_char(
-                            l,
-                            &mut word,
-                            &mut in_word,
-                            &mut run_start,
-                            &mut run_len,
-                            &mut gap,
-                            &mut pending_space,
-                        );
+                        self.push_char(l);
                     }
                 });
-                if compat && n > 0 {
+                if compat {
                     self.obfuscation |= OBF_COMPAT;
                 }
             }
         }
-        if in_word {
-            self.end_word(&word, &mut run_start, &mut run_len, gap);
+        if self.st.in_word {
+            let w = self.st.word;
+            self.end_word(&w, self.st.gap);
         }
-        self.flush_run(run_start, run_len);
+        self.flush_run(self.st.run_start, self.st.run_len);
         while self.text.ends_with(' ') {
             self.text.pop();
         }
@@ -186,36 +170,27 @@ impl Normalized {
         squashed.extend(text.chars().filter(|&c| is_word_char(c)));
     }
 
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn push_char(
-        &mut self,
-        c: char,
-        word: &mut Word,
-        in_word: &mut bool,
-        run_start: &mut usize,
-        run_len: &mut usize,
-        gap: &mut usize,
-        pending_space: &mut bool,
-    ) {
+    #[inline(always)]
+    fn push_char(&mut self, c: char) {
         let alnum = if c.is_ascii() {
             c.is_ascii_alphanumeric()
         } else {
             c.is_alphanumeric()
         };
-        let wordish = alnum || (*in_word && matches!(c, '@' | '$'));
-        if wordish {
-            if !*in_word {
-                if *pending_space && !self.text.is_empty() {
+        let st = &mut self.st;
+        if alnum || (st.in_word && matches!(c, '@' | '$')) {
+            if !st.in_word {
+                if st.pending_space && !self.text.is_empty() {
                     self.text.push(' ');
                 }
-                *pending_space = false;
-                *in_word = true;
-                *word = Word {
+                st.pending_space = false;
+                st.in_word = true;
+                st.word = Word {
                     start: self.text.len(),
                     ..Word::default()
                 };
             }
+            let word = &mut st.word;
             word.chars += 1;
             let digitish = c.is_ascii_digit() || c == '@' || c == '$';
             if digitish {
@@ -238,31 +213,26 @@ impl Normalized {
             self.text.push(c);
             return;
         }
-        if *in_word {
-            *in_word = false;
-            let w = *word;
-            self.end_word(&w, run_start, run_len, *gap);
-            *gap = 0;
+        if st.in_word {
+            st.in_word = false;
+            let (w, gap) = (st.word, st.gap);
+            self.end_word(&w, gap);
+            self.st.gap = 0;
         }
-        *gap += 1;
+        let st = &mut self.st;
+        st.gap += 1;
         if c.is_whitespace() {
-            *pending_space = true;
+            st.pending_space = true;
         } else {
-            if *pending_space && !self.text.is_empty() {
+            if st.pending_space && !self.text.is_empty() {
                 self.text.push(' ');
             }
-            *pending_space = false;
+            st.pending_space = false;
             self.text.push(if c.is_ascii() { c } else { '#' });
         }
     }
 
-    fn end_word(
-        &mut self,
-        w: &Word,
-        run_start: &mut usize,
-        run_len: &mut usize,
-        gap_before: usize,
-    ) {
+    fn end_word(&mut self, w: &Word, gap_before: usize) {
         let mixed_script = w.glyphs > 0 && w.ascii_letters > 0;
         // Leet needs a real digit (so "a@b" is not leet), a digit read as a letter inside
         // the word ("1gn0r3", "h4x0r"), and no number+unit shape ("100mbps", "5th", "cas9").
@@ -288,17 +258,17 @@ impl Normalized {
         }
         // Spaced-out letters: a run of single-char words separated by one char each.
         let single = w.chars == 1 && w.ascii_letters + w.glyphs == 1;
-        if single && (*run_len == 0 || gap_before == 1) {
-            if *run_len == 0 {
-                *run_start = w.start;
+        if single && (self.st.run_len == 0 || gap_before == 1) {
+            if self.st.run_len == 0 {
+                self.st.run_start = w.start;
             }
-            *run_len += 1;
+            self.st.run_len += 1;
         } else {
-            self.flush_run(*run_start, *run_len);
-            *run_len = 0;
+            self.flush_run(self.st.run_start, self.st.run_len);
+            self.st.run_len = 0;
             if single {
-                *run_start = w.start;
-                *run_len = 1;
+                self.st.run_start = w.start;
+                self.st.run_len = 1;
             }
         }
     }
