@@ -35,7 +35,13 @@ def messages(size: int) -> list[dict[str, str]]:
     ]
 
 
-TWENTY_WORDS = [{"role": "user", "content": "what's the weather like in paris tomorrow afternoon and should i bring an umbrella with me today"}]
+TWENTY_WORDS = [
+    {
+        "role": "user",
+        "content": "what's the weather like in paris tomorrow afternoon "
+        "and should i bring an umbrella with me today",
+    }
+]
 
 # (label, messages, generous median gate in microseconds)
 SIZES = [
@@ -92,13 +98,23 @@ def _config_with_models(n: int) -> str:
     lines = ["version = 1"]
     for i in range(n):
         lines += [
-            f'[models."m{i}"]', 'provider = "openai"', f"input_cost_per_1k = {0.0001 * (1 + i)}",
-            f"output_cost_per_1k = {0.0004 * (1 + i)}", f"context_window = {32000 + 1000 * i}", f"ttft_ms = {20 + 5 * i}",
+            f'[models."m{i}"]',
+            'provider = "openai"',
+            f"input_cost_per_1k = {0.0001 * (1 + i)}",
+            f"output_cost_per_1k = {0.0004 * (1 + i)}",
+            f"context_window = {32000 + 1000 * i}",
+            f"ttft_ms = {20 + 5 * i}",
         ]
     budgets = [50, 250, 500, 1000]
     for t in range(4):
         members = ", ".join(f'"m{i}"' for i in range(t * per_tier, (t + 1) * per_tier))
-        lines += ["[[tiers]]", f'name = "T{t}"', f"latency_budget_ms = {budgets[t]}", "success_target = 0.9", f"models = [{members}]"]
+        lines += [
+            "[[tiers]]",
+            f'name = "T{t}"',
+            f"latency_budget_ms = {budgets[t]}",
+            "success_target = 0.9",
+            f"models = [{members}]",
+        ]
     return "\n".join(lines)
 
 
@@ -126,7 +142,9 @@ def test_route_batch_throughput() -> None:
 
 
 def _child(code: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -139,13 +157,16 @@ def hwm_mb():
             return int(line.split()[1]) / 1024
 """
 
-IMPORT_PROBE = HWM + """
+IMPORT_PROBE = (
+    HWM
+    + """
 import json, time
 t = time.perf_counter()
 import routecore
 dt = time.perf_counter() - t
 print(json.dumps({"import_ms": dt * 1000, "rss_mb": hwm_mb()}))
 """
+)
 
 
 def test_import_time_and_memory() -> None:
@@ -156,7 +177,9 @@ def test_import_time_and_memory() -> None:
     assert best["rss_mb"] < 90
 
 
-TENANT_PROBE = HWM + """
+TENANT_PROBE = (
+    HWM
+    + """
 import json
 import routecore
 r = routecore.Router()
@@ -166,6 +189,7 @@ for i in range(1_000_000):
     r.release(r.route("hi", tenant=f"t{i}"))
 print(json.dumps({"tenants": r.tenants_tracked, "mb": hwm_mb() - before}))
 """
+)
 
 
 def test_million_tenant_buckets_memory() -> None:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from route_support import unbudgeted_toml
 
 import routecore
+from route_support import unbudgeted_toml
 
 
 @pytest.fixture(scope="session")

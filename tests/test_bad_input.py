@@ -40,12 +40,14 @@ def test_malformed_messages_raise_invalid_request(router: Router, messages: Any,
 
 
 def test_valid_bytes_content_and_null_assistant_content(router: Router) -> None:
-    d = router.route([
-        {"role": "user", "content": "héllo".encode()},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
-        {"role": "tool", "content": "42"},
-        {"role": "user", "content": "thanks"},
-    ])
+    d = router.route(
+        [
+            {"role": "user", "content": "héllo".encode()},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+            {"role": "tool", "content": "42"},
+            {"role": "user", "content": "thanks"},
+        ]
+    )
     assert d.to_dict()["features"]["tool_calls"] == 1
 
 
@@ -79,7 +81,9 @@ def test_ten_megabyte_prompt_gets_a_typed_answer(router: Router) -> None:
 
 
 def test_size_limit_is_enforced() -> None:
-    toml = routecore.default_config_toml().replace("default_output_tokens = 300", "default_output_tokens = 300\nmax_input_bytes = 1000")
+    toml = routecore.default_config_toml().replace(
+        "default_output_tokens = 300", "default_output_tokens = 300\nmax_input_bytes = 1000"
+    )
     r = Router.from_toml(toml)
     with pytest.raises(routecore.RequestTooLargeError) as e:
         r.route("x" * 2000)
@@ -106,7 +110,11 @@ part = st.one_of(
     st.integers(),
 )
 content = st.one_of(text, st.none(), st.integers(), st.lists(part, max_size=4))
-role = st.one_of(st.sampled_from(["system", "developer", "user", "assistant", "tool", "function"]), st.text(max_size=8), st.none())
+role = st.one_of(
+    st.sampled_from(["system", "developer", "user", "assistant", "tool", "function"]),
+    st.text(max_size=8),
+    st.none(),
+)
 message = st.one_of(
     st.fixed_dictionaries({"role": role, "content": content}),
     st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
@@ -115,7 +123,10 @@ message = st.one_of(
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(msgs=st.one_of(st.lists(message, max_size=6), st.text(max_size=300)), max_tokens=st.one_of(st.none(), st.integers(1, 10**6)))
+@given(
+    msgs=st.one_of(st.lists(message, max_size=6), st.text(max_size=300)),
+    max_tokens=st.one_of(st.none(), st.integers(1, 10**6)),
+)
 def test_random_message_lists_never_crash(router: Router, msgs: Any, max_tokens: int | None) -> None:
     try:
         d = router.route(msgs, max_tokens=max_tokens)

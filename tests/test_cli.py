@@ -24,7 +24,10 @@ def test_route_prints_a_readable_table() -> None:
 
 
 def test_route_json_from_stdin_messages() -> None:
-    msgs = [{"role": "system", "content": "be terse"}, {"role": "user", "content": "fix this bug:\n```py\nx = [1,2\n```"}]
+    msgs = [
+        {"role": "system", "content": "be terse"},
+        {"role": "user", "content": "fix this bug:\n```py\nx = [1,2\n```"},
+    ]
     p = run("route", "--json", "--max-tokens", "200", stdin=json.dumps(msgs))
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -44,7 +47,9 @@ def test_config_check(tmp_path: Path) -> None:
     good.write_text(routecore.default_config_toml())
     assert run("config", "check", str(good)).returncode == 0
     bad = tmp_path / "bad.toml"
-    bad.write_text(routecore.default_config_toml().replace("usd_per_window = 50.0", "usd_per_window = -5.0\nbogus = 1"))
+    bad.write_text(
+        routecore.default_config_toml().replace("usd_per_window = 50.0", "usd_per_window = -5.0\nbogus = 1")
+    )
     p = run("config", "check", str(bad))
     assert p.returncode == 1
     assert "tenants.default.usd_per_window" in p.stdout and "tenants.default.bogus" in p.stdout

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from provider_support import make_config, run
 
 import routecore
+from provider_support import make_config, run
 from routecore.provider_errors import AllProvidersFailed
 from routecore.testing.mock_provider import MockProvider
 from routecore.testing.mock_scenario import Scenario

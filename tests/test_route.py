@@ -9,13 +9,20 @@ from pathlib import Path
 import pytest
 
 import routecore
+from route_support import unbudgeted_toml
 from routecore import Router
 
-from route_support import unbudgeted_toml
-
 CAPABILITIES = {
-    "chitchat", "factual", "extraction", "summarization", "classification",
-    "creative", "reasoning", "math", "code", "translation",
+    "chitchat",
+    "factual",
+    "extraction",
+    "summarization",
+    "classification",
+    "creative",
+    "reasoning",
+    "math",
+    "code",
+    "translation",
 }
 
 
@@ -39,8 +46,20 @@ def test_decision_fields(router: Router) -> None:
     assert d.metadata == {"trace": 7}
     data = d.to_dict()
     json.dumps(data)  # plain data
-    for key in ("tier", "model", "fallbacks", "capability", "capability_confidence", "complexity",
-                "input_tokens", "estimated_cost_usd", "budget", "reasons", "features", "request_id"):
+    for key in (
+        "tier",
+        "model",
+        "fallbacks",
+        "capability",
+        "capability_confidence",
+        "complexity",
+        "input_tokens",
+        "estimated_cost_usd",
+        "budget",
+        "reasons",
+        "features",
+        "request_id",
+    ):
         assert key in data, key
     assert set(data["features"]) >= set(routecore.FEATURE_COLUMNS)
     assert abs(sum(data["capability_scores"].values()) - 1.0) < 1e-4
@@ -49,14 +68,27 @@ def test_decision_fields(router: Router) -> None:
 def test_content_parts_tools_and_response_format(router: Router) -> None:
     msgs = [
         {"role": "system", "content": "You extract data."},
-        {"role": "user", "content": [
-            {"type": "text", "text": "Pull the invoice number and total from this:"},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-            {"type": "text", "text": "Invoice 4411, total 93.10 EUR"},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Pull the invoice number and total from this:"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                {"type": "text", "text": "Invoice 4411, total 93.10 EUR"},
+            ],
+        },
     ]
-    tools = [{"type": "function", "function": {"name": "save", "parameters": {"type": "object", "properties": {
-        "number": {"type": "string"}, "total": {"type": "number"}}}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "save",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"number": {"type": "string"}, "total": {"type": "number"}},
+                },
+            },
+        }
+    ]
     plain = router.route(msgs)
     d = router.route(msgs, tools=tools, response_format={"type": "json_object"})
     f = d.to_dict()["features"]
@@ -113,13 +145,15 @@ def test_config_sources(tmp_path: Path) -> None:
 
 
 def test_config_errors_name_every_key() -> None:
-    bad = routecore.default_config_toml().replace("ttft_ms = 25", "ttft_ms = 25\nttfb_ms = 3").replace(
-        'models = ["o4-mini", "claude-sonnet-4"]', 'models = ["o4-mini", "gpt-9"]'
+    bad = (
+        routecore.default_config_toml()
+        .replace("ttft_ms = 25", "ttft_ms = 25\nttfb_ms = 3")
+        .replace('models = ["o4-mini", "claude-sonnet-4"]', 'models = ["o4-mini", "gpt-9"]')
     )
     with pytest.raises(routecore.ConfigError) as e:
         Router.from_toml(bad)
     paths = [p for p, _ in e.value.errors]
-    assert 'models.qwen2.5-1.5b-local.ttfb_ms' in paths
+    assert "models.qwen2.5-1.5b-local.ttfb_ms" in paths
     assert "capabilities.reasoning.models[1]" in paths
     assert routecore.check_config(bad) == e.value.errors
     assert routecore.check_config(routecore.default_config_toml()) == []
@@ -143,14 +177,18 @@ def test_budget_exceeded_is_typed_and_release_refunds() -> None:
 
 def test_reconcile_settles_once(fresh_router: Router) -> None:
     # A slow refill (1000 tokens/min) keeps the arithmetic exact to a fraction of a token.
-    slow = Router.from_toml(routecore.default_config_toml().replace("tokens_per_min = 400000", "tokens_per_min = 1000"))
+    slow = Router.from_toml(
+        routecore.default_config_toml().replace("tokens_per_min = 400000", "tokens_per_min = 1000")
+    )
     d = slow.route("hi", tenant="t")
     before = slow.budget_levels("t")
     assert before is not None and before["tokens"] is not None
     assert before["tokens"] == pytest.approx(1000 - d.input_tokens - d.output_tokens, abs=1.0)
     cost = slow.reconcile(d, 100, 50)
     prices = slow.config["models"][d.model]
-    assert cost == pytest.approx(100 * prices["input_cost_per_1k"] / 1000 + 50 * prices["output_cost_per_1k"] / 1000)
+    assert cost == pytest.approx(
+        100 * prices["input_cost_per_1k"] / 1000 + 50 * prices["output_cost_per_1k"] / 1000
+    )
     after = slow.budget_levels("t")
     assert after is not None and after["tokens"] is not None
     assert after["tokens"] == pytest.approx(1000 - 150, abs=1.0)
@@ -203,7 +241,9 @@ def test_batch_matches_single_and_features_shape(router: Router) -> None:
     prompts = ["hi", "Write a sonnet about rust", "Compute 17*23", "Translate 'cat' to French"] * 50
     batch = router.route_batch(prompts)
     single = [router.route(p) for p in prompts]
-    assert [(d.model, d.tier, d.capability) for d in batch] == [(d.model, d.tier, d.capability) for d in single]
+    assert [(d.model, d.tier, d.capability) for d in batch] == [
+        (d.model, d.tier, d.capability) for d in single
+    ]
     m = router.features(prompts)
     assert m.shape == (len(prompts), len(routecore.FEATURE_COLUMNS))
     assert str(m.dtype) == "float32"

@@ -11,7 +11,7 @@ import bpe_openai
 import routecore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from token_corpus import DATA, corpus  # noqa: E402
+from token_corpus import DATA, corpus
 
 
 def test_median_error_within_ten_percent() -> None:

@@ -19,15 +19,34 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from token_corpus import corpus  # noqa: E402
+from token_corpus import corpus
 
-import routecore  # noqa: E402
-from routecore import _core  # noqa: E402
+import routecore
+from routecore import _core
 
 NAMES = [
-    "W_1_2", "W_3_5", "W_6_8", "W_9_12", "W_LONG_CHARS", "CAMEL", "DIGIT_GROUPS", "PUNCT", "PUNCT_RUNS",
-    "NEWLINE_RUNS", "SPACE_RUNS", "LATIN_EXT", "CYRILLIC", "GREEK", "ARABIC_HEBREW", "INDIC", "THAI", "HAN",
-    "KANA", "HANGUL", "OTHER", "NONLATIN_WORDS",
+    "W_1_2",
+    "W_3_5",
+    "W_6_8",
+    "W_9_12",
+    "W_LONG_CHARS",
+    "CAMEL",
+    "DIGIT_GROUPS",
+    "PUNCT",
+    "PUNCT_RUNS",
+    "NEWLINE_RUNS",
+    "SPACE_RUNS",
+    "LATIN_EXT",
+    "CYRILLIC",
+    "GREEK",
+    "ARABIC_HEBREW",
+    "INDIC",
+    "THAI",
+    "HAN",
+    "KANA",
+    "HANGUL",
+    "OTHER",
+    "NONLATIN_WORDS",
 ]
 
 
@@ -41,7 +60,7 @@ def reference_counts(texts: list[str]) -> np.ndarray:
 def report(sources: list[str], truth: np.ndarray, est: np.ndarray) -> float:
     err = np.abs(est - truth) / np.maximum(truth, 1)
     by: dict[str, list[float]] = defaultdict(list)
-    for s, e in zip(sources, err):
+    for s, e in zip(sources, err, strict=True):
         by[s.split(":")[0] if not s.startswith("ml:") else s].append(float(e))
     print(f"{'source':<24}{'n':>6}{'median':>9}{'p90':>9}")
     for s in sorted(by):
@@ -74,7 +93,7 @@ def main() -> None:
     coef = np.clip(coef, 0.0, None)
     report(sources, truth, x @ coef)
     print("pub const COEF: [f32; idx::N] = [")
-    for n, c in zip(NAMES, coef):
+    for n, c in zip(NAMES, coef, strict=True):
         print(f"    {c:.4f}, // {n}")
     print("];")
 

@@ -28,10 +28,12 @@ def corpus(data: Path = DATA) -> list[tuple[str, str]]:
     out += [("gsm8k", str(q["question"])) for q in list(_jsonl(data / "gsm8k/test.jsonl"))[:400]]
     for q in _jsonl(data / "humaneval/humaneval.jsonl"):
         out.append(("code", str(q["prompt"]) + str(q["canonical_solution"])))
-    for q in _jsonl(data / "cyberseceval_prompt_injection/prompt_injection_multilingual_machine_translated.jsonl"):
+    for q in _jsonl(
+        data / "cyberseceval_prompt_injection/prompt_injection_multilingual_machine_translated.jsonl"
+    ):
         lang = str(q["speaking_language"])
         out.append((f"ml:{lang}", f"{q['test_case_prompt']}\n{q['user_input']}"))
-    for q in list(_jsonl(data / "clinc150/clinc150_full.jsonl"))[:: 60]:
+    for q in list(_jsonl(data / "clinc150/clinc150_full.jsonl"))[::60]:
         out.append(("clinc150", str(q["text"])))
     for q in _jsonl(data / "bipia/table_test.jsonl"):
         out.append(("table", str(q["context"])[:4000]))

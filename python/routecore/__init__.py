@@ -1,9 +1,9 @@
 """routecore: an in-process LLM router whose routing decision runs in compiled Rust.
 
-    >>> import routecore
-    >>> router = routecore.Router()                       # embedded default config
-    >>> d = router.route("write a haiku about the sea")
-    >>> d.model, d.tier, d.capability
+>>> import routecore
+>>> router = routecore.Router()                       # embedded default config
+>>> d = router.route("write a haiku about the sea")
+>>> d.model, d.tier, d.capability
 """
 
 from __future__ import annotations

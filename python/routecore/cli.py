@@ -1,9 +1,9 @@
 """The `routecore` command.
 
-    routecore route "text"                 decide for one prompt (readable table)
-    routecore route --json < messages.json JSON messages on stdin, JSON decision out
-    routecore config check FILE            validate a config, print every error
-    routecore config show                  print the embedded default config
+routecore route "text"                 decide for one prompt (readable table)
+routecore route --json < messages.json JSON messages on stdin, JSON decision out
+routecore config check FILE            validate a config, print every error
+routecore config show                  print the embedded default config
 """
 
 from __future__ import annotations

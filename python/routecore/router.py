@@ -109,11 +109,22 @@ class Router(_core.Router):
         Raises the routing errors of `route()`, or `AllProvidersFailed` with every attempt."""
         msgs = _as_messages(messages)
         decision = self.route(
-            msgs, tenant=tenant, user_tier=user_tier, model=model, metadata=metadata, tools=tools,
-            response_format=response_format, max_tokens=max_tokens, min_tier=min_tier,
-            max_tier=max_tier, deadline_ms=deadline_ms, max_cost_usd=max_cost_usd,
+            msgs,
+            tenant=tenant,
+            user_tier=user_tier,
+            model=model,
+            metadata=metadata,
+            tools=tools,
+            response_format=response_format,
+            max_tokens=max_tokens,
+            min_tier=min_tier,
+            max_tier=max_tier,
+            deadline_ms=deadline_ms,
+            max_cost_usd=max_cost_usd,
         )
-        request = _chat_request(msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop)
+        request = _chat_request(
+            msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
+        )
         return await self._dispatcher().complete(decision, request, deadline_ms=deadline_ms)
 
     def stream(
@@ -142,11 +153,22 @@ class Router(_core.Router):
         what happened. A stream cut after bytes reached you ends with ``finish_reason="error"``."""
         msgs = _as_messages(messages)
         decision = self.route(
-            msgs, tenant=tenant, user_tier=user_tier, model=model, metadata=metadata, tools=tools,
-            response_format=response_format, max_tokens=max_tokens, min_tier=min_tier,
-            max_tier=max_tier, deadline_ms=deadline_ms, max_cost_usd=max_cost_usd,
+            msgs,
+            tenant=tenant,
+            user_tier=user_tier,
+            model=model,
+            metadata=metadata,
+            tools=tools,
+            response_format=response_format,
+            max_tokens=max_tokens,
+            min_tier=min_tier,
+            max_tier=max_tier,
+            deadline_ms=deadline_ms,
+            max_cost_usd=max_cost_usd,
         )
-        request = _chat_request(msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop)
+        request = _chat_request(
+            msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
+        )
         return self._dispatcher().stream(decision, request, deadline_ms=deadline_ms)
 
     def _dispatcher(self) -> Dispatcher:
@@ -154,8 +176,8 @@ class Router(_core.Router):
         from .dispatch import Dispatcher
 
         loop = asyncio.get_running_loop()
-        pool: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dispatcher] | None = (
-            self.__dict__.get("_dispatchers")
+        pool: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dispatcher] | None = self.__dict__.get(
+            "_dispatchers"
         )
         if pool is None:
             pool = self.__dict__["_dispatchers"] = weakref.WeakKeyDictionary()
