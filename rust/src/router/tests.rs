@@ -276,3 +276,73 @@ fn reconcile_charges_actual_usage() {
         "{before} {after} {expected_delta}"
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,300}",
+            "[a-z ]{0,200}",
+            "(```[a-z]*\n)?([a-zA-Z0-9 =(){};:.,?!\n\t-]{0,80}\n){0,12}(```)?",
+            "[\u{4e00}-\u{9fff}\u{3040}-\u{30ff}\u{ac00}-\u{d7af}\u{0900}-\u{097f} ]{0,100}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any text, any role mix, any bounds: a decision that respects its invariants, or a
+        /// typed error; never a panic.
+        #[test]
+        fn route_invariants(texts in proptest::collection::vec(any_text(), 1..5), roles in proptest::collection::vec(0u8..4, 1..5),
+                            min_tier in proptest::option::of(0u8..5), max_tier in proptest::option::of(0u8..5),
+                            max_tokens in proptest::option::of(1u32..200_000), deadline in proptest::option::of(1.0f64..2000.0),
+                            tools in 0u32..5) {
+            let r = router();
+            let msgs: Vec<Message> = texts.iter().zip(roles.iter().cycle()).map(|(t, k)| {
+                let role = [Role::User, Role::System, Role::Assistant, Role::Tool][*k as usize];
+                Message::new(role, t)
+            }).collect();
+            let req = Request { messages: msgs, min_tier, max_tier, max_tokens, deadline_ms: deadline, tools, ..Default::default() };
+            match r.route(&req) {
+                Ok(d) => {
+                    let p = r.policy();
+                    prop_assert!(d.tier <= p.max_tier());
+                    if let Some(lo) = min_tier { prop_assert!(d.tier >= lo); }
+                    if let Some(hi) = max_tier { prop_assert!(d.tier <= hi); }
+                    let mut all = d.fallbacks.clone();
+                    all.push(d.model);
+                    let n = all.len();
+                    all.sort_unstable();
+                    all.dedup();
+                    prop_assert_eq!(all.len(), n, "duplicate models");
+                    for m in all {
+                        prop_assert!(p.model(m).context_window >= d.input_tokens);
+                    }
+                    prop_assert!((0.0..=100.0).contains(&d.complexity));
+                    prop_assert!(d.estimated_cost_usd >= 0.0);
+                    let s: f32 = d.capability_scores.iter().sum();
+                    prop_assert!((s - 1.0).abs() < 1e-3);
+                }
+                Err(Error::InvalidRequest { .. }) | Err(Error::NoModelAvailable { .. }) | Err(Error::BudgetExceeded { .. }) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e:?}"),
+            }
+        }
+
+        /// The per-character pass counts code points exactly, whatever the script.
+        #[test]
+        fn text_stats_count_chars(t in ".{0,400}") {
+            let s = crate::text_stats::TextStats::of(&t);
+            prop_assert_eq!(s.chars as usize, t.chars().count());
+        }
+
+        /// More text never means fewer estimated tokens.
+        #[test]
+        fn token_estimate_monotone_in_appending(a in ".{0,200}", b in ".{0,200}") {
+            let joined = format!("{a}\n{b}");
+            prop_assert!(crate::tokens::estimate_text(&joined) + 1 >= crate::tokens::estimate_text(&a));
+        }
+    }
+}
