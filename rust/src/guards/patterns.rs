@@ -77,7 +77,7 @@ pub const NEGATIONS: &[&str] = &["not", "t", "stop", "never", "no"];
 pub const STRONG_DETS: &[&str] = &["all", "your", "every", "any"];
 pub const OVERRIDE_FILLERS: &[&str] = &[
     "all", "the", "any", "your", "of", "every", "each", "these", "those", "above", "my", "its",
-    "that", "this", "you", "were", "have", "been", "given", "and", "or", "other",
+    "that", "this", "you", "were", "have", "been", "given", "and", "or", "other", "about",
 ];
 pub const OVERRIDE_ADJS: &[&str] = &[
     "previous",
@@ -105,6 +105,19 @@ pub const OVERRIDE_ADJS: &[&str] = &[
     "ethical",
     "moral",
 ];
+/// Adjectives that point back at the prompt itself: "disregard the above" needs no noun
+/// when the sentence ends or goes on with one of `POSITIONAL_TAILS`.
+pub const POSITIONAL_ADJS: &[&str] = &[
+    "above",
+    "previous",
+    "prior",
+    "preceding",
+    "foregoing",
+    "earlier",
+];
+pub const POSITIONAL_TAILS: &[&str] = &[
+    "instead", "then", "now", "text", "and", "content", "output", "just",
+];
 pub const OVERRIDE_NOUNS: &[&str] = &[
     "instructions",
     "instruction",
@@ -120,6 +133,8 @@ pub const OVERRIDE_NOUNS: &[&str] = &[
     "restrictions",
     "guardrails",
     "orders",
+    "policy",
+    "rule",
     "policies",
     "training",
     "messages",
