@@ -1,0 +1,112 @@
+"""The ASGI application: a route table of small handlers, one error path, one metrics path.
+
+`Gateway(settings)` is a plain ASGI callable; `create_app()` builds one from the environment for
+server factories (``uvicorn --factory``) and multi-worker runs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from routecore.router import Router
+from routecore.server.errors import ApiError, from_exception
+from routecore.server.http import Receive, Request, Scope, Send, send_bytes
+from routecore.server.metrics import Metrics
+from routecore.server.overload import Admission
+from routecore.server.routes import table as route_table
+from routecore.server.settings import ServerSettings
+from routecore.server.settings import load as load_settings
+from routecore.server.state import Current, Generation
+
+log = logging.getLogger("routecore.server")
+
+Handler = Callable[["Gateway", "Ctx"], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Ctx:
+    """One request's context and outcome (what metrics record when it ends)."""
+
+    req: Request
+    endpoint: str
+    anthropic: bool = False
+    tenant: str = "-"
+    model: str = "-"
+    tier: str = "-"
+    status: int = 200
+
+    def outcome(self, model: str, tier: int) -> None:
+        self.model, self.tier = model, str(tier)
+
+
+class Gateway:
+    def __init__(self, settings: ServerSettings, router: Router | None = None,
+                 source: str | None = None) -> None:
+        self.settings = settings
+        if router is None:
+            router = Router(settings.config_path)
+            source = settings.config_path or "embedded"
+        self.current = Current(Generation(router, 1, source or "given"))
+        self.metrics = Metrics()
+        self.admission = Admission(settings.max_in_flight, settings.max_queue,
+                                   settings.queue_timeout_ms, settings.retry_after_s)
+        self.table: dict[tuple[str, str], tuple[str, Handler]] = route_table()
+        self.paths = {path for _, path in self.table}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        req = Request(scope, receive, send, time.perf_counter())
+        entry = self.table.get((req.method, req.path))
+        anthropic = req.path.startswith("/v1/messages")
+        ctx = Ctx(req, entry[0] if entry else "other", anthropic)
+        try:
+            if entry is None:
+                raise _not_routed(req, req.path in self.paths)
+            await entry[1](self, ctx)
+        except Exception as exc:
+            err = from_exception(exc)
+            if err.status >= 500 and not isinstance(exc, ApiError):
+                # Type only: a message might quote request content or a provider's reply.
+                log.error("request failed: %s", type(exc).__name__)
+            ctx.status = err.status
+            if err.status == 503 and err.code == "overloaded":
+                self.metrics.rejected.inc()
+            self.metrics.errors.labels(ctx.endpoint, ctx.tenant, str(err.status), err.code).inc()
+            body = err.anthropic_body() if anthropic else err.openai_body()
+            await send_bytes(send, err.status, body, headers=err.headers())
+        self.metrics.requests.labels(ctx.endpoint, ctx.tenant, ctx.model, ctx.tier, str(ctx.status)).inc()
+        if ctx.tier != "-":
+            self.metrics.latency.labels(ctx.endpoint, ctx.tier).observe(time.perf_counter() - req.started)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                self.admission.draining = True
+                await self.current.gen.router.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _not_routed(req: Request, known_path: bool) -> ApiError:
+    if known_path:
+        return ApiError(405, "method_not_allowed", f"{req.method} is not allowed on {req.path}.")
+    return ApiError(404, "not_found", f"No endpoint {req.path}: see /v1/chat/completions, /v1/messages, "
+                    "/v1/models, /v1/route.")
+
+
+def create_app() -> Gateway:
+    """Factory for server runners: settings from ``ROUTECORE_SERVER_CONFIG`` (file) and env."""
+    settings = load_settings(os.environ.get("ROUTECORE_SERVER_CONFIG"), os.environ, {})
+    return Gateway(settings)

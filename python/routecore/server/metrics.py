@@ -1,0 +1,36 @@
+"""Prometheus metrics, in a registry owned by the app (no process-global collectors). Labels are
+bounded: tenants come from configured keys, models and tiers from the config, endpoints from the
+route table. Nothing from request bodies or credentials ever becomes a label."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05)
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST.encode()
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry(auto_describe=False)
+        self.requests = Counter("routecore_requests", "Requests answered, by outcome",
+                                ["endpoint", "tenant", "model", "tier", "status"], registry=r)
+        self.errors = Counter("routecore_errors", "Error responses by status and code",
+                              ["endpoint", "tenant", "status", "code"], registry=r)
+        self.latency = Histogram("routecore_request_duration_seconds", "Time to the last byte",
+                                 ["endpoint", "tier"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.overhead = Histogram("routecore_overhead_seconds", "The gateway's own time (not the provider's)",
+                                  ["endpoint"], buckets=_OVERHEAD_BUCKETS, registry=r)
+        self.tokens = Counter("routecore_tokens", "Tokens billed", ["tenant", "model", "direction"],
+                              registry=r)
+        self.cost = Counter("routecore_estimated_cost_usd", "Estimated spend at routing time",
+                            ["tenant", "model"], registry=r)
+        self.in_flight = Gauge("routecore_in_flight", "Requests holding a work slot", registry=r)
+        self.rejected = Counter("routecore_overload_rejections", "503s for overload", registry=r)
+        self.reloads = Counter("routecore_config_reloads", "Config reloads by result", ["result"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
