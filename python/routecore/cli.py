@@ -4,6 +4,7 @@ routecore route "text"                 decide for one prompt (readable table)
 routecore route --json < messages.json JSON messages on stdin, JSON decision out
 routecore config check FILE            validate a config, print every error
 routecore config show                  print the embedded default config
+routecore serve [--config F] [--demo]  OpenAI/Anthropic-compatible HTTP gateway
 """
 
 from __future__ import annotations
@@ -34,6 +35,31 @@ def _route_parser(sub: Any) -> None:
     p.add_argument("--max-tier", type=int)
     p.add_argument("--deadline-ms", type=float)
     p.add_argument("--max-cost-usd", type=float)
+
+
+def _serve_parser(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the OpenAI/Anthropic-compatible HTTP gateway")
+    p.add_argument("--config", help="routing config (TOML or .json); default: embedded")
+    p.add_argument("--server-config", help="gateway settings: TOML with a [server] table")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int)
+    p.add_argument("--demo", action="store_true", help="serve from simulated providers, offline")
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from .server.run import RunOptions, serve
+    from .server.settings import load
+
+    try:
+        settings = load(args.server_config, os.environ, {
+            "host": args.host, "port": args.port, "workers": args.workers, "config_path": args.config})
+    except ValueError as e:
+        raise SystemExit(f"routecore serve: {e}") from None
+    serve(settings, RunOptions(demo=args.demo))
+    return 0
 
 
 def _parse_input(raw: str) -> Any:
@@ -118,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"routecore {_core.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _route_parser(sub)
+    _serve_parser(sub)
     cp = sub.add_parser("config", help="check or show configuration")
     cp.add_argument("action", choices=["check", "show"])
     cp.add_argument("file", nargs="?", type=Path)
@@ -125,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "route":
             return _cmd_route(args)
+        if args.command == "serve":
+            return _cmd_serve(args)
         return _cmd_config(args)
     except RouteError as e:
         print(f"routecore: {type(e).__name__}: {e}", file=sys.stderr)
