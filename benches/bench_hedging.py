@@ -17,7 +17,7 @@ import pytest
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from provider_support import REQ, FakeDecision, dispatcher, make_config
+from provider_support import REQ, dispatcher, make_config, pin, router_for
 from routecore.testing.mock_provider import spawn
 from routecore.testing.mock_scenario import Scenario
 
@@ -46,13 +46,14 @@ def sent(st: dict[str, Any], *models: str) -> int:
 
 
 async def first_token_ms(cfg: dict[str, Any]) -> tuple[list[float], int]:
-    d, _ = dispatcher(cfg)
+    router = router_for(cfg)
+    d = dispatcher(router)
     ttfts: list[float] = []
 
     async def one() -> None:
         t = time.perf_counter()
         first: float | None = None
-        async for chunk in d.stream(FakeDecision("p", ["f"]), REQ):  # read to the end
+        async for chunk in d.stream(pin(router, "p"), REQ):  # read to the end
             if first is None and chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
                 first = (time.perf_counter() - t) * 1000.0
         assert first is not None
@@ -109,16 +110,17 @@ def test_breaker_reaction(benchmark: Any, mock_url: str, threshold: int) -> None
     out: dict[str, float] = {}
 
     async def main() -> None:
-        d, _ = dispatcher(cfg)
+        router = router_for(cfg)
+        d = dispatcher(router)
         for _ in range(50):
-            await d.complete(FakeDecision(dead, ["f"]), REQ)
-            if d.health.health(dead)["state"] == "open":
+            await d.complete(pin(router, dead), REQ)
+            if router.health(dead)["state"] == "open":
                 break
         out["sent_before_open"] = sent(stats(mock_url), dead)
         httpx.post(mock_url + "/_mock/program", json={"model": dead, "scenario": {}})
         t = time.perf_counter()
-        while d.health.health(dead)["state"] != "closed":
-            await d.complete(FakeDecision(dead, ["f"]), REQ)
+        while router.health(dead)["state"] != "closed":
+            await d.complete(pin(router, dead), REQ)
             await asyncio.sleep(0.005)
         out["recovered_after_ms"] = (time.perf_counter() - t) * 1000.0
         await d.aclose()

@@ -1,18 +1,17 @@
-"""Helpers for the provider/resilience tests: a config pointing at the mock, a router stand-in
-that records reconcile/release (until the real Router exposes complete/stream), and a runner."""
+"""Helpers for the provider/resilience tests: a config pointing at the mock, the real Router over
+it, decisions with a chosen primary and fallbacks, budget read-outs, and a runner."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 import uvloop
 
+from routecore import Decision, Router
 from routecore.dispatch import Dispatcher
 from routecore.providers import ChatRequest
-from routecore.resilience.health import HealthSink
 
 T = TypeVar("T")
 
@@ -51,41 +50,39 @@ def make_config(url: str, models: Mapping[str, Mapping[str, Any]] | list[str], *
     }
 
 
-@dataclass
-class FakeDecision:
-    model: str
-    fallbacks: list[str] = field(default_factory=list)
-    tier: int = 0
-    input_tokens: int = 10
-    request_id: str = "req-1"
-    capability: str = "chat"
-    estimated_cost_usd: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+BUDGET_USD = 1000.0  # per tenant, over a window so long that nothing refills during a test
+KEY_ENV = {"MOCK_KEY": "sk-test-SECRET-1234"}
 
 
-@dataclass
-class FakeRouter:
-    """Stands in for routecore.Router's budget API; records what the dispatcher reports."""
-
-    config: dict[str, Any]
-    reconciled: list[tuple[str, int, int]] = field(default_factory=list)
-    released: list[str] = field(default_factory=list)
-
-    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int, *,
-                  model: str | None = None) -> float | None:
-        self.reconciled.append((decision.request_id, input_tokens, output_tokens))
-        return None
-
-    def release(self, decision: Any) -> None:
-        self.released.append(decision.request_id)
+def router_for(cfg: dict[str, Any], chains: Mapping[str, Sequence[str]] | None = None) -> Router:
+    """The real Router over ``cfg`` with one tier, whose model order is the fallback order. Each
+    ``chains`` entry is a tenant allowed only those models: ``pin(router, m, chain=name)`` then
+    has exactly those fallbacks. Every tenant has a USD budget, so ``spent_usd`` shows what
+    reconcile charged and that release gave back."""
+    cfg = {**cfg, "scoring": {"thresholds": []}}
+    budget = {"usd_per_window": BUDGET_USD, "usd_window_s": 1e15}
+    cfg["tenants"] = {"default": budget,
+                      **{name: {**budget, "allowed_models": list(ms)} for name, ms in (chains or {}).items()}}
+    return Router(cfg)
 
 
-def dispatcher(config: dict[str, Any], health: HealthSink | None = None,
-               env: Mapping[str, str] | None = None) -> tuple[Dispatcher, FakeRouter]:
-    router = FakeRouter(config)
-    return Dispatcher(router, health=health, env=env or {"MOCK_KEY": "sk-test-SECRET-1234"}), router
+def pin(router: Router, model: str, *, chain: str | None = None, **route: Any) -> Decision:
+    """A real decision for ``USER`` with ``model`` as primary (fallbacks: its tier or chain)."""
+    return router.route(USER, model=model, tenant=chain, **route)
+
+
+def dispatcher(router: Router) -> Dispatcher:
+    return Dispatcher(router, env=KEY_ENV)
+
+
+def spent_usd(router: Router, tenant: str = "default") -> float:
+    levels = router.budget_levels(tenant)
+    return 0.0 if levels is None or levels["usd"] is None else BUDGET_USD - levels["usd"]
+
+
+def cost_usd(router: Router, model: str, input_tokens: int, output_tokens: int) -> float:
+    m = router.config["models"][model]
+    return (input_tokens * m["input_cost_per_1k"] + output_tokens * m["output_cost_per_1k"]) / 1000.0
 
 
 async def collect(stream: Any) -> list[dict[str, Any]]:

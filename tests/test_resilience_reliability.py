@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from provider_support import REQ, FakeDecision, dispatcher, make_config, run, text_of
+from provider_support import REQ, dispatcher, make_config, pin, router_for, run, spent_usd, text_of
 from routecore.testing.mock_provider import spawn
 from routecore.testing.mock_scenario import Scenario
 
@@ -50,13 +50,18 @@ def test_ten_thousand_requests_none_lost_none_late(mock_url: str) -> None:
                                               "total_timeout_ms": DEADLINE_MS},
                       breaker_consecutive_failures=1000, breaker_error_rate=1.0,
                       latency_miss_limit=100_000, continue_after_truncation=True)
+    # One tenant per primary, allowed only it and "f": each decision's chain is primary -> f.
+    router = router_for(cfg, chains={m: [m, "f"] for m in PRIMARIES})
     names = list(PRIMARIES)
     latencies: list[float] = []
     served: Counter[str] = Counter()
     failures: list[BaseException] = []
+    settled: list[bool] = []
 
     async def one(i: int) -> None:
-        dec = FakeDecision(names[i % len(names)], ["f"], request_id=f"r{i}")
+        name = names[i % len(names)]
+        dec = pin(router, name, chain=name)
+        assert dec.fallbacks == ["f"]
         t = time.perf_counter()
         try:
             if i % 4 == 0:
@@ -71,6 +76,7 @@ def test_ten_thousand_requests_none_lost_none_late(mock_url: str) -> None:
                 c = await d.complete(dec, REQ)
                 assert c.content == ANSWER
                 served[c.model] += 1
+            settled.append(dec.state == "settled")
         except BaseException as exc:  # counted, so one failure does not hide the others
             failures.append(exc)
         latencies.append((time.perf_counter() - t) * 1000.0)
@@ -81,12 +87,13 @@ def test_ten_thousand_requests_none_lost_none_late(mock_url: str) -> None:
 
     async def main() -> None:
         nonlocal d
-        d, router = dispatcher(cfg)
+        d = dispatcher(router)
         try:
             # A hang would show up here, not as a stuck CI job.
             await asyncio.wait_for(asyncio.gather(*(worker(k) for k in range(CONCURRENCY))), 120)
             assert not failures, (len(failures), failures[:3])
-            assert len(router.reconciled) == N and not router.released
+            assert len(settled) == N and all(settled)
+            assert all(spent_usd(router, m) > 0 for m in PRIMARIES)
         finally:
             await d.aclose()
 

@@ -41,7 +41,6 @@ def test_route_then_complete_with_the_real_router(mock: MockProvider) -> None:
     async def go() -> None:
         disp = Dispatcher(router, env={})
         try:
-            assert disp.health is router  # the core's health API is the sink
             c = await disp.complete(d, ChatRequest(USER))
             assert c.model == d.model and c.decision is d
             assert router.health(d.model)["requests_in_window"] == 1
@@ -81,8 +80,13 @@ def test_total_failure_releases_the_reservation(mock: MockProvider) -> None:
     async def go() -> None:
         disp = Dispatcher(router, env={})
         try:
+            dec = router.route(USER)
             with pytest.raises(AllProvidersFailed):
-                await disp.complete(router.route(USER), ChatRequest(USER))
+                await disp.complete(dec, ChatRequest(USER))
+            assert dec.state == "released"
+            levels = router.budget_levels(dec.tenant)
+            full = router.config["tenants"]["default"]["requests_per_min"]
+            assert levels is not None and levels["requests"] == pytest.approx(full, abs=0.5)
         finally:
             await disp.aclose()
 

@@ -8,7 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from provider_support import REQ, FakeDecision, collect, dispatcher, make_config, run, text_of
+from provider_support import (
+    REQ,
+    collect,
+    cost_usd,
+    dispatcher,
+    make_config,
+    pin,
+    router_for,
+    run,
+    spent_usd,
+    text_of,
+)
 from routecore.provider_errors import AllProvidersFailed
 from routecore.providers import ChatRequest
 from routecore.testing.mock_provider import MockProvider
@@ -32,9 +43,10 @@ def test_cut_after_tokens_ends_with_explicit_error(fresh: MockProvider, provider
     fresh.program("p", Scenario(fault="cut", cut_after=2, tokens=6))
 
     async def go() -> None:
-        d, router = dispatcher(make_config(fresh.url, {"p": {"provider": provider}, "f": {}}))
+        router = router_for(make_config(fresh.url, {"p": {"provider": provider}, "f": {}}))
+        d = dispatcher(router)
         try:
-            s = d.stream(FakeDecision("p", ["f"]), REQ)
+            s = d.stream(pin(router, "p"), REQ)
             chunks = await collect(s)
             assert text_of(chunks) == "tok0 tok1 "
             last = chunks[-1]
@@ -44,7 +56,11 @@ def test_cut_after_tokens_ends_with_explicit_error(fresh: MockProvider, provider
             assert s.completion is not None and s.completion.truncated
             assert s.error is not None
             assert fresh.stats("f").requests == 0  # continuation is off by default
-            assert router.reconciled and not router.released  # tokens were spent and delivered
+            # tokens were spent and delivered: settled, at p's price
+            assert s.decision.state == "settled" and s.completion.model == "p"
+            u = s.completion.usage
+            assert spent_usd(router) == pytest.approx(cost_usd(router, "p", u.input_tokens, u.output_tokens),
+                                                      abs=1e-12)
         finally:
             await d.aclose()
 
@@ -58,9 +74,10 @@ def test_cut_after_tokens_continues_on_fallback_when_enabled(fresh: MockProvider
     cfg = make_config(fresh.url, {"p": {}, "f": {"provider": provider}}, continue_after_truncation=True)
 
     async def go() -> None:
-        d, _ = dispatcher(cfg)
+        router = router_for(cfg)
+        d = dispatcher(router)
         try:
-            s = d.stream(FakeDecision("p", ["f"]), REQ)
+            s = d.stream(pin(router, "p"), REQ)
             chunks = await collect(s)
             assert text_of(chunks) == "tok0 tok1 rest of answer"
             assert all(c["choices"][0]["finish_reason"] != "error" for c in chunks if c["choices"])
@@ -80,9 +97,10 @@ def test_cut_inside_a_tool_call_is_not_continued(fresh: MockProvider) -> None:
     tools = [{"type": "function", "function": {"name": "weather", "parameters": {}}}]
 
     async def go() -> None:
-        d, _ = dispatcher(cfg)
+        router = router_for(cfg)
+        d = dispatcher(router)
         try:
-            chunks = await collect(d.stream(FakeDecision("p", ["f"]), ChatRequest(REQ.messages, tools=tools)))
+            chunks = await collect(d.stream(pin(router, "p"), ChatRequest(REQ.messages, tools=tools)))
             assert chunks[-1]["choices"][0]["finish_reason"] == "error"
             assert fresh.stats("f").requests == 0
         finally:
@@ -95,12 +113,17 @@ def test_complete_fails_over_transparently_mid_stream(fresh: MockProvider) -> No
     fresh.program("p", Scenario(fault="cut", cut_after=2, tokens=6))
 
     async def go() -> None:
-        d, router = dispatcher(make_config(fresh.url, ["p", "f"]))
+        router = router_for(make_config(fresh.url, ["p", "f"]))
+        d = dispatcher(router)
         try:
-            c = await d.complete(FakeDecision("p", ["f"]), REQ)
+            dec = pin(router, "p")
+            c = await d.complete(dec, REQ)
             assert c.content == "tok0 tok1 tok2 tok3 " and c.model == "f" and not c.truncated
-            # the broken attempt's tokens were billed too
-            assert router.reconciled[0][1] > c.usage.input_tokens
+            # The broken attempt's input (and the output it had sent) are billed too, at f's price.
+            assert c.attempts[0].billed and c.attempts[0].outcome == "error"
+            served = cost_usd(router, "f", c.usage.input_tokens, c.usage.output_tokens)
+            broken_input = cost_usd(router, "f", dec.input_tokens, 0)
+            assert spent_usd(router) > served + broken_input - 1e-12
         finally:
             await d.aclose()
 
@@ -111,15 +134,16 @@ def test_total_timeout_mid_stream_never_hangs(fresh: MockProvider) -> None:
     fresh.program("p", Scenario(inter_token_ms=200, tokens=50))
 
     async def go() -> None:
-        d, _ = dispatcher(make_config(fresh.url, ["p"], tier={"total_timeout_ms": 700}))
+        router = router_for(make_config(fresh.url, ["p"], tier={"total_timeout_ms": 700}))
+        d = dispatcher(router)
         try:
             t = time.perf_counter()
-            chunks = await collect(d.stream(FakeDecision("p"), REQ))
+            chunks = await collect(d.stream(pin(router, "p"), REQ))
             assert time.perf_counter() - t < 0.7 + 0.5
             assert chunks[-1]["error"]["error_type"] == "TotalTimeout"
             t = time.perf_counter()
             with pytest.raises(AllProvidersFailed) as info:
-                await d.complete(FakeDecision("p"), REQ)
+                await d.complete(pin(router, "p"), REQ)
             assert time.perf_counter() - t < 0.7 + 0.5
             assert info.value.deadline_exceeded
         finally:
@@ -132,14 +156,15 @@ def test_caller_leaving_early_closes_upstream(fresh: MockProvider) -> None:
     fresh.program("p", Scenario(inter_token_ms=20, tokens=50))
 
     async def go() -> None:
-        d, router = dispatcher(make_config(fresh.url, ["p"]))
+        router = router_for(make_config(fresh.url, ["p"]))
+        d = dispatcher(router)
         try:
-            s = d.stream(FakeDecision("p"), REQ)
+            s = d.stream(pin(router, "p"), REQ)
             async for chunk in s:
                 if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
                     break
             await s.aclose()
-            assert router.released == ["req-1"]
+            assert s.decision.state == "released" and spent_usd(router) == pytest.approx(0, abs=1e-12)
             for _ in range(100):
                 if fresh.stats("p").client_aborts:
                     break
@@ -156,9 +181,10 @@ def test_role_only_and_empty_deltas_are_not_progress(fresh: MockProvider) -> Non
     fresh.program("p", Scenario(fault="keepalive", keepalive_ms=20))
 
     async def go() -> None:
-        d, _ = dispatcher(make_config(fresh.url, ["p", "f"], tier={"first_token_timeout_ms": 250}))
+        router = router_for(make_config(fresh.url, ["p", "f"], tier={"first_token_timeout_ms": 250}))
+        d = dispatcher(router)
         try:
-            c = await d.complete(FakeDecision("p", ["f"]), REQ)
+            c = await d.complete(pin(router, "p"), REQ)
             first = c.attempts[0]
             assert first.error_type == "FirstTokenTimeout"
             assert first.duration_ms is not None and 240 <= first.duration_ms < 250 + 200

@@ -1,9 +1,10 @@
 """From a routing decision to an answer, within the turn's deadline.
 
 ``Dispatcher`` is what ``Router.complete`` / ``Router.stream`` call into: it owns the pooled HTTP
-clients, the health sink (the Router itself once it exposes the health API), the hedge budget and
-the backoff; each call gets its own attempt loop (resilience/call.py). One Dispatcher per event
-loop (the pooled connections belong to the loop that opened them).
+clients, the hedge budget and the backoff; each call gets its own attempt loop (resilience/call.py).
+Health goes to the Router's own health API, so the breakers that skip an attempt here are the ones
+selection reads. One Dispatcher per event loop (the pooled connections belong to the loop that
+opened them).
 """
 
 from __future__ import annotations
@@ -13,44 +14,41 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
+from routecore._core import Decision
 from routecore.completion import Accumulator, Attempt, Completion, Usage
 from routecore.provider_errors import AllProvidersFailed, ProviderError
 from routecore.providers import ADAPTERS, ChatRequest, ClientPool, Provider
 from routecore.resilience.backoff import Backoff
-from routecore.resilience.call import Call, DecisionLike, Live, Shared
+from routecore.resilience.call import Call, Live, Shared
 from routecore.resilience.config import DispatchConfig
-from routecore.resilience.health import HealthSink, InMemoryHealth
+from routecore.resilience.health import HealthSink
 from routecore.resilience.hedge import HedgeBudget
 from routecore.resilience.timeouts import drain, follow
 
 CONTINUE_PROMPT = "Continue exactly where your previous message stopped. Do not repeat anything."
 
 
-class RouterLike(Protocol):
+class RouterLike(HealthSink, Protocol):
+    """What the dispatcher needs of ``routecore.Router``: its config, budgets and health API."""
+
     @property
     def config(self) -> Mapping[str, Any]: ...
-    def reconcile(self, decision: Any, input_tokens: int, output_tokens: int, *,
-                  model: str | None = None) -> float | None: ...
-    def release(self, decision: Any) -> None: ...
-
-
-def _health_of(router: RouterLike) -> HealthSink | None:
-    """The router is the health sink once it exposes the (Rust) health API."""
-    return router if isinstance(router, HealthSink) else None
+    def reconcile(self, decision: Decision, input_tokens: int, output_tokens: int, *,
+                  model: str | None = None) -> float: ...
+    def release(self, decision: Decision) -> None: ...
 
 
 class Dispatcher:
-    def __init__(self, router: RouterLike, *, health: HealthSink | None = None,
-                 clients: ClientPool | None = None, env: Mapping[str, str] | None = None,
+    def __init__(self, router: RouterLike, *, clients: ClientPool | None = None,
+                 env: Mapping[str, str] | None = None,
                  rng: random.Random | None = None) -> None:
         self._router = router
         self.config = DispatchConfig.from_router_config(router.config, env)
         pol = self.config.resilience
-        self.health: HealthSink = health or _health_of(router) or InMemoryHealth(pol)
         self._clients = clients or ClientPool()
         self._providers: dict[str, Provider] = {}
         self._shared = Shared(
-            models=self.config.models, policy=pol, health=self.health,
+            models=self.config.models, policy=pol, health=router,
             hedges=HedgeBudget(pol.max_hedge_share, pol.hedge_window_s),
             backoff=Backoff(pol.backoff_base_ms, pol.backoff_max_ms, rng or random.Random()),
             provider=self._provider,
@@ -68,12 +66,12 @@ class Dispatcher:
             self._providers[model] = p
         return p
 
-    def _call(self, decision: DecisionLike, deadline_ms: float | None, stream_upstream: bool) -> Call:
+    def _call(self, decision: Decision, deadline_ms: float | None, stream_upstream: bool) -> Call:
         tier = self.config.tier(decision.tier)
         budget = tier.total_timeout_ms if deadline_ms is None else min(deadline_ms, tier.total_timeout_ms)
         return Call(self._shared, decision, tier, budget / 1000.0, stream_upstream)
 
-    async def complete(self, decision: DecisionLike, request: ChatRequest, *,
+    async def complete(self, decision: Decision, request: ChatRequest, *,
                        deadline_ms: float | None = None, stream_upstream: bool = True) -> Completion:
         """The whole answer. Upstream streams by default so first-token timeouts and hedging work;
         nothing reaches the caller before the end, so any failure fails over transparently."""
@@ -88,7 +86,8 @@ class Dispatcher:
                 try:
                     await drain(live.gen, call.deadline_at, live.attempt.model, acc.add)
                 except ProviderError as exc:
-                    call.failed_after_commit(live, exc, _out_tokens(acc))
+                    call.failed_after_commit(live, exc)
+                    call.abandoned(_out_tokens(acc))
                     continue
                 call.succeeded(live)
                 ok = True
@@ -97,7 +96,7 @@ class Dispatcher:
             if not ok:
                 self._router.release(decision)
 
-    def stream(self, decision: DecisionLike, request: ChatRequest, *,
+    def stream(self, decision: Decision, request: ChatRequest, *,
                deadline_ms: float | None = None) -> CompletionStream:
         return CompletionStream(self, decision, request, deadline_ms)
 
@@ -140,7 +139,7 @@ class CompletionStream:
     Afterwards ``completion`` (or ``error``) and ``attempts`` describe what happened.
     """
 
-    def __init__(self, dispatcher: Dispatcher, decision: DecisionLike, request: ChatRequest,
+    def __init__(self, dispatcher: Dispatcher, decision: Decision, request: ChatRequest,
                  deadline_ms: float | None) -> None:
         self._d = dispatcher
         self.decision = decision
@@ -189,7 +188,8 @@ class CompletionStream:
                         acc.add(delta)
                         yield delta.to_chunk(rid, live.attempt.model, created)
                 except ProviderError as exc:
-                    call.failed_after_commit(live, exc, _out_tokens(acc))
+                    call.failed_after_commit(live, exc)
+                    partial = _out_tokens(acc)
                     nxt = await self._continue(call, acc)
                     if nxt is None:
                         self.error = exc
@@ -197,6 +197,7 @@ class CompletionStream:
                         self.completion = d._settle(call, live, acc, truncated=True)
                         settled = True
                         return
+                    call.abandoned(partial)
                     live = nxt
                     head = [x for x in live.head if x.useful or x.finish_reason or x.usage]
                     continue

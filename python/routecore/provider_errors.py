@@ -116,7 +116,7 @@ class ClientError(ProviderError):
 class DeploymentMisconfigured(ProviderError):
     """401/403/404: this deployment's key, permissions or model name are wrong; others may work."""
 
-    kind = "client"
+    kind = "auth"  # counts against the deployment: every request to it will fail alike
 
 
 class Cancelled(ProviderError):

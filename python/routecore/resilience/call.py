@@ -12,8 +12,9 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from routecore._core import Decision
 from routecore.completion import Attempt, Delta
 from routecore.provider_errors import (
     AllProvidersFailed,
@@ -28,19 +29,6 @@ from routecore.resilience.fallback import Candidate, FallbackChain
 from routecore.resilience.health import HealthSink
 from routecore.resilience.hedge import HedgeBudget, hedge_delay_s
 from routecore.resilience.timeouts import until_useful
-
-
-class DecisionLike(Protocol):
-    @property
-    def request_id(self) -> str: ...
-    @property
-    def tier(self) -> int: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def fallbacks(self) -> list[str]: ...
-    @property
-    def input_tokens(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -74,7 +62,7 @@ class Live:
 
 
 class Call:
-    def __init__(self, shared: Shared, decision: DecisionLike, tier: TierPolicy, deadline_s: float,
+    def __init__(self, shared: Shared, decision: Decision, tier: TierPolicy, deadline_s: float,
                  stream_upstream: bool = True) -> None:
         self.s = shared
         self.decision = decision
@@ -281,14 +269,21 @@ class Call:
         self.s.health.record_outcome(a.model, ok=True, ttft_ms=a.ttft_ms, total_ms=a.duration_ms,
                                      error=None, deadline_missed=self._missed(a))
 
-    def failed_after_commit(self, live: Live, exc: ProviderError, output_tokens: int) -> None:
+    def failed_after_commit(self, live: Live, exc: ProviderError) -> None:
         self._failed(live, exc)
+
+    def abandoned(self, output_tokens: int) -> None:
+        """A committed attempt broke and another takes over: what it consumed is billed on top
+        of the answer's usage. (A broken stream that ends the call is the answer: billed once.)"""
         self.extra_input_tokens += self.decision.input_tokens
         self.extra_output_tokens += output_tokens
 
     def _missed(self, a: Attempt) -> bool:
-        waited = a.ttft_ms if a.ttft_ms is not None else a.duration_ms
-        return waited is not None and waited > self.tier.latency_budget_ms
+        # The core counts a TTFT over budget as a miss itself; flagging it too would count it
+        # twice. Only an attempt that never produced a first token needs the flag.
+        if a.ttft_ms is not None:
+            return False
+        return a.duration_ms is not None and a.duration_ms > self.tier.latency_budget_ms
 
     def _ms(self, t: float) -> float:
         return (t - self.t0) * 1000.0

@@ -28,6 +28,13 @@ class TierPolicy:
         )
 
 
+# Breaker settings of ``[resilience]``: the core's health API applies them, not this layer.
+_CORE_ONLY = frozenset({
+    "breaker_consecutive_failures", "breaker_error_rate", "breaker_window_s", "breaker_min_requests",
+    "breaker_open_ms", "latency_miss_limit", "latency_miss_window_s",
+})
+
+
 @dataclass(frozen=True, slots=True)
 class ResiliencePolicy:
     hedge: bool = True
@@ -37,13 +44,6 @@ class ResiliencePolicy:
     max_attempts: int = 4
     backoff_base_ms: float = 25.0
     backoff_max_ms: float = 1000.0
-    breaker_consecutive_failures: int = 5
-    breaker_error_rate: float = 0.5
-    breaker_window_s: float = 30.0
-    breaker_min_requests: int = 20
-    breaker_open_ms: float = 5000.0
-    latency_miss_limit: int = 10
-    latency_miss_window_s: float = 30.0
     continue_after_truncation: bool = False
     refusal_fallback: str | None = None
 
@@ -57,7 +57,7 @@ class ResiliencePolicy:
                 default = getattr(base, name)
                 kind = optional[name] if default is None else type(default)
                 values[name] = kind(raw[name])
-        unknown = set(raw) - set(cls.__dataclass_fields__)
+        unknown = set(raw) - set(cls.__dataclass_fields__) - _CORE_ONLY
         if unknown:
             raise ValueError(f"unknown resilience settings: {sorted(unknown)}")
         return cls(**values)

@@ -45,8 +45,8 @@ def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nomina
         ms = configured_ms
     else:
         p95 = health.get("ttft_p95_ms")
-        # The in-memory sink reports its sample count; the core reports requests in its window.
-        samples = health.get("ttft_samples", health.get("requests_in_window", 0))
+        # Samples behind the p95, not requests: failed attempts add requests but no TTFT.
+        samples = health.get("ttft_samples", 0)
         if isinstance(p95, (int, float)) and p95 > 0 and samples >= _MIN_SAMPLES:
             ms = float(p95)
         else:
