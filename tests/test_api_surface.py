@@ -17,18 +17,23 @@ def test_all_is_pinned() -> None:
         "BudgetExceeded",
         "ConfigError",
         "Decision",
+        "Injection",
         "InternalError",
         "InvalidRequestError",
         "ModelNotAllowedError",
         "NoModelAvailableError",
+        "PiiSpan",
         "RequestTooLargeError",
         "RouteError",
         "Router",
+        "ScanResult",
         "UnknownModelError",
         "__version__",
         "check_config",
         "default_config_toml",
         "estimate_tokens",
+        "redact",
+        "scan",
     ]
     for name in routecore.__all__:
         assert hasattr(routecore, name), name

@@ -20,6 +20,7 @@ from .errors import (
     RouteError,
     UnknownModelError,
 )
+from .guards import Injection, PiiSpan, ScanResult, redact, scan
 from .router import FEATURE_COLUMNS, Router
 
 __all__ = [
@@ -27,16 +28,21 @@ __all__ = [
     "BudgetExceeded",
     "ConfigError",
     "Decision",
+    "Injection",
     "InternalError",
     "InvalidRequestError",
     "ModelNotAllowedError",
     "NoModelAvailableError",
+    "PiiSpan",
     "RequestTooLargeError",
     "RouteError",
     "Router",
+    "ScanResult",
     "UnknownModelError",
     "__version__",
     "check_config",
     "default_config_toml",
     "estimate_tokens",
+    "redact",
+    "scan",
 ]

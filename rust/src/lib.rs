@@ -12,6 +12,7 @@ pub mod config;
 pub mod decision;
 pub mod error;
 pub mod features;
+pub mod guards;
 pub mod health;
 pub mod policy;
 pub mod request;

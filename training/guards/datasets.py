@@ -13,9 +13,9 @@ import csv
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 DATA = Path(os.environ.get("ROUTECORE_DATA", "/work/shared/data"))
 HERE = Path(__file__).resolve().parent
@@ -68,7 +68,11 @@ def _bipia() -> Iterator[Example]:
             "text": [a["attack_text"] for a in _jsonl(d / f"text_attacks_{split}.jsonl")],
             "code": [a["attack_text"] for a in _jsonl(d / f"code_attacks_{split}.jsonl")],
         }
-        for task, kind, cap in (("email", "text", 50), ("table", "text", 300 if split == "train" else 100), ("code", "code", 50)):
+        for task, kind, cap in (
+            ("email", "text", 50),
+            ("table", "text", 300 if split == "train" else 100),
+            ("code", "code", 50),
+        ):
             rows = list(_jsonl(d / f"{task}_{split}.jsonl"))
             rows.sort(key=lambda r: hashlib.sha256(str(r["context"]).encode()).hexdigest())
             for r in rows[:cap]:
@@ -89,7 +93,7 @@ def _attacked(task: str, split: str, ctx: str, attacks: list[str], v: int) -> It
     else:
         lines = ctx.split("\n")
         mid = len(lines) // 2
-        text = "\n".join(lines[:mid] + [att] + lines[mid:])
+        text = "\n".join([*lines[:mid], att, *lines[mid:]])
     yield Example(f"bipia_{task}_attacked", split, 1, text, task)
 
 
@@ -97,9 +101,27 @@ def examples() -> list[Example]:
     out: list[Example] = []
     # --- positives (permissive) ---
     for r in _jsonl(DATA / "cyberseceval_prompt_injection/prompt_injection.jsonl"):
-        out.append(Example("cyberseceval_en", _hsplit("cse", str(r["prompt_id"])), 1, r["user_input"], r["injection_variant"]))
-    for r in _jsonl(DATA / "cyberseceval_prompt_injection/prompt_injection_multilingual_machine_translated.jsonl"):
-        out.append(Example("cyberseceval_multilingual", _hsplit("cseml", str(r["prompt_id"])), 1, r["user_input"], r["speaking_language"]))
+        out.append(
+            Example(
+                "cyberseceval_en",
+                _hsplit("cse", str(r["prompt_id"])),
+                1,
+                r["user_input"],
+                r["injection_variant"],
+            )
+        )
+    for r in _jsonl(
+        DATA / "cyberseceval_prompt_injection/prompt_injection_multilingual_machine_translated.jsonl"
+    ):
+        out.append(
+            Example(
+                "cyberseceval_multilingual",
+                _hsplit("cseml", str(r["prompt_id"])),
+                1,
+                r["user_input"],
+                r["speaking_language"],
+            )
+        )
     for r in _jsonl(DATA / "jailbreak_inthewild/prompts.jsonl"):
         out.append(Example("jailbreak_inthewild", _hsplit("itw", r["prompt"]), 1, r["prompt"]))
     for r in _jsonl(DATA / "jailbreakbench_artifacts/jailbreaks.jsonl"):

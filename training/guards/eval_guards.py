@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datasets import DATA, examples  # noqa: E402
-from runner import backend, bench_many, scan_many  # noqa: E402
+from datasets import DATA, examples
+from runner import backend, bench_many, scan_many
 
 PRESIDIO_MAP = {
     "EMAIL": "EMAIL_ADDRESS",
@@ -37,7 +37,16 @@ PRESIDIO_MAP = {
     "DATE_OF_BIRTH": "DATE_TIME",
 }
 # Gold types we target; DATE_TIME only counts dates of birth, so its recall is not a goal.
-TARGET_TYPES = ["CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "STREET_ADDRESS"]
+TARGET_TYPES = [
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "PERSON",
+    "STREET_ADDRESS",
+]
 
 
 def injection_report(detail: bool) -> None:
@@ -45,7 +54,7 @@ def injection_report(detail: bool) -> None:
     res = scan_many([e.text for e in exs])
     rows: dict[tuple[str, str, int], list[tuple[bool, bool]]] = collections.defaultdict(list)
     groups: dict[tuple[str, str], list[bool]] = collections.defaultdict(list)
-    for e, r in zip(exs, res):
+    for e, r in zip(exs, res, strict=False):
         v = r["injection"]["verdict"]
         rows[(e.source, e.split, e.label)].append((v == "injection", v != "benign"))
         if e.group:
@@ -54,14 +63,20 @@ def injection_report(detail: bool) -> None:
     print(f"{'source':32} {'split':9} {'n':>5}  {'metric':7} {'rate':>6} {'+susp':>6}")
     pooled = {0: [], 1: []}
     for (src, split, lab), v in sorted(rows.items(), key=lambda kv: (-kv[0][2], kv[0][0])):
-        metric = "recall" if lab == 1 else ("flag" if src in ("xstest_unsafe", "jbb_goals_plain_harmful") else "FPR")
+        metric = (
+            "recall"
+            if lab == 1
+            else ("flag" if src in ("xstest_unsafe", "jbb_goals_plain_harmful") else "FPR")
+        )
         inj = sum(a for a, _ in v) / len(v)
         sus = sum(b for _, b in v) / len(v)
         print(f"{src:32} {split:9} {len(v):5}  {metric:7} {inj:6.1%} {sus:6.1%}")
         if split == "test":
             pooled[lab].extend(a for a, _ in v)
-    print(f"\npooled test: recall {sum(pooled[1]) / len(pooled[1]):.1%} (n={len(pooled[1])}), "
-          f"FPR {sum(pooled[0]) / len(pooled[0]):.1%} (n={len(pooled[0])})")
+    print(
+        f"\npooled test: recall {sum(pooled[1]) / len(pooled[1]):.1%} (n={len(pooled[1])}), "
+        f"FPR {sum(pooled[0]) / len(pooled[0]):.1%} (n={len(pooled[0])})"
+    )
     if detail:
         print("\nper group (test/eval rows):")
         for (src, g), v in sorted(groups.items()):
@@ -73,10 +88,13 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def presidio_report() -> None:
-    rows = [json.loads(line) for line in (DATA / "presidio_synth_pii/synth_dataset_v2.jsonl").open(encoding="utf-8")]
+    rows = [
+        json.loads(line)
+        for line in (DATA / "presidio_synth_pii/synth_dataset_v2.jsonl").open(encoding="utf-8")
+    ]
     res = scan_many([r["full_text"] for r in rows])
     tp_p, fp, tp_r, fn, exact = (collections.Counter() for _ in range(5))
-    for r, out in zip(rows, res):
+    for r, out in zip(rows, res, strict=False):
         gold = [(s["start_position"], s["end_position"], s["entity_type"]) for s in r["spans"]]
         pred = [(s, e, PRESIDIO_MAP.get(k, k)) for s, e, k in out["pii"]]
         for s, e, k in pred:
@@ -91,9 +109,12 @@ def presidio_report() -> None:
                 exact[gk] += int((gs, ge) in hit)
             else:
                 fn[gk] += 1
-    print("\n## PII on presidio_synth_pii (1,500 rows; a prediction counts if it overlaps a gold span of its type)\n")
+    print(
+        "\n## PII on presidio_synth_pii (1,500 rows; "
+        "a prediction counts if it overlaps a gold span of its type)\n"
+    )
     print(f"{'type':16} {'gold':>5} {'pred':>5} {'precision':>9} {'recall':>7} {'exact':>6}")
-    for k in TARGET_TYPES + ["DATE_TIME"]:
+    for k in [*TARGET_TYPES, "DATE_TIME"]:
         n_gold = tp_r[k] + fn[k]
         n_pred = tp_p[k] + fp[k]
         p = tp_p[k] / n_pred if n_pred else float("nan")
@@ -121,17 +142,31 @@ def _secret_fixture() -> list[tuple[str, str | None, str]]:
         ("API_KEY", lambda: "AIza" + tok(35)),
         ("JWT", lambda: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + "eyJ" + tok(40) + "." + tok(43)),
     ]
-    frames = ["my key is {}", "export OPENAI_API_KEY={}", "use `{}` for auth", "token: {} (do not share)", "curl -H 'x: {}' https://api.example.com"]
+    frames = [
+        "my key is {}",
+        "export OPENAI_API_KEY={}",
+        "use `{}` for auth",
+        "token: {} (do not share)",
+        "curl -H 'x: {}' https://api.example.com",
+    ]
     out: list[tuple[str, str | None, str]] = []
     for i in range(300):
         kind, mk = makers[i % len(makers)]
         s = mk()
         out.append((frames[i % len(frames)].format(s), kind, s))
-    for i in range(100):
+    for _ in range(100):
         s = "Bearer " + tok(40)
         out.append((f"Authorization: {s}", "BEARER_TOKEN", s[7:]))
-    look = ["I use sk-learn pipelines", "the ASIA region", "skills: sk-ateboarding", "order AKIA-123", "ghp_ is GitHub's prefix",
-            "eyJ is how base64 JSON starts", "Bearer token auth explained", "xoxb tokens are Slack bot tokens"]
+    look = [
+        "I use sk-learn pipelines",
+        "the ASIA region",
+        "skills: sk-ateboarding",
+        "order AKIA-123",
+        "ghp_ is GitHub's prefix",
+        "eyJ is how base64 JSON starts",
+        "Bearer token auth explained",
+        "xoxb tokens are Slack bot tokens",
+    ]
     out.extend((t, None, "") for t in look)
     return out
 
@@ -141,7 +176,7 @@ def secrets_report() -> None:
     res = scan_many([t for t, _, _ in fx])
     by = collections.defaultdict(lambda: [0, 0])
     false_alarms = 0
-    for (text, kind, secret), out in zip(fx, res):
+    for (text, kind, secret), out in zip(fx, res, strict=False):
         if kind is None:
             false_alarms += len(out["pii"])
             continue
@@ -156,7 +191,21 @@ def secrets_report() -> None:
 
 
 def benign_pii_pressure() -> None:
-    exs = [e for e in examples() if e.source in ("mt_bench", "vicuna_bench", "arena_hard", "self_instruct", "xstest_safe", "humaneval", "banking77", "clinc150")]
+    exs = [
+        e
+        for e in examples()
+        if e.source
+        in (
+            "mt_bench",
+            "vicuna_bench",
+            "arena_hard",
+            "self_instruct",
+            "xstest_safe",
+            "humaneval",
+            "banking77",
+            "clinc150",
+        )
+    ]
     res = scan_many([e.text for e in exs])
     c = collections.Counter(k for r in res for _, _, k in r["pii"])
     print(f"\n## PII hits on {len(exs)} benign prompts (per 1,000 prompts; most are false alarms)\n")
@@ -164,7 +213,10 @@ def benign_pii_pressure() -> None:
 
 
 def latency_report() -> None:
-    prompts = [json.loads(line)["prompt"] for line in (DATA / "arena_hard_v01/questions.jsonl").open(encoding="utf-8")]
+    prompts = [
+        json.loads(line)["prompt"]
+        for line in (DATA / "arena_hard_v01/questions.jsonl").open(encoding="utf-8")
+    ]
     blob = "\n".join(prompts)
     sizes = (1, 8, 64)
     texts = []

@@ -54,7 +54,7 @@ def scan_many(texts: list[str]) -> list[dict[str, Any]]:
         inj = r.injection
         out.append(
             {
-                "pii": [[s.start, s.end, str(s.kind)] for s in r.pii],
+                "pii": [[s.start, s.end, str(s.type)] for s in r.pii],
                 "injection": {"score": inj.score, "verdict": str(inj.verdict), "signals": list(inj.signals)},
             }
         )
@@ -62,6 +62,9 @@ def scan_many(texts: list[str]) -> list[dict[str, Any]]:
 
 
 def features_many(texts: list[str]) -> list[list[int]]:
+    rc = _routecore()
+    if rc is not None:
+        return [list(rc._core._guard_features(t)) for t in texts]
     return [r["features"] for r in _cli(texts, "--features")]
 
 

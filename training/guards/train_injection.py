@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datasets import examples  # noqa: E402
-from runner import features_many  # noqa: E402
+from datasets import examples
+from runner import features_many
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "rust/src/guards/injection_model.bin"
@@ -113,13 +113,22 @@ def main() -> None:
     # to a pooled bag of n-grams, and training on them only teaches "tables (emails) are attacks".
     # Clean contexts stay in as negatives; attacked ones are still evaluated (rules catch some).
     data = sorted(
-        {(e.source, e.text, e.label, e.fold_key) for e in examples() if e.split == "train" and e.source not in ("bipia_table_attacked", "bipia_email_attacked")}
+        {
+            (e.source, e.text, e.label, e.fold_key)
+            for e in examples()
+            if e.split == "train" and e.source not in ("bipia_table_attacked", "bipia_email_attacked")
+        }
     )
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
     src = [s for s, _, _, _ in data]
-    val = np.array([int(hashlib.sha256(("val" + k).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT for *_, k in data])
-    print(f"{len(texts)} train texts ({int(y.sum())} positive), {int(val.sum())} held for thresholds", file=sys.stderr)
+    val = np.array(
+        [int(hashlib.sha256(("val" + k).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT for *_, k in data]
+    )
+    print(
+        f"{len(texts)} train texts ({int(y.sum())} positive), {int(val.sum())} held for thresholds",
+        file=sys.stderr,
+    )
     feats = features_many(texts)
     # Each source weighs ~sqrt(size); positives and negatives weigh the same in total.
     counts: dict[str, int] = {}
@@ -145,14 +154,20 @@ def main() -> None:
     sus = min(threshold_at_fpr(s[yv == 0], 0.03), inj)
     rec = float((s[yv == 1] >= inj).mean())
     fpr = float((s[yv == 0] >= inj).mean())
-    print(f"validation: recall {rec:.3f} at FPR {fpr:.3f} (injection >= {inj:.3f}, suspicious >= {sus:.3f})", file=sys.stderr)
+    print(
+        f"validation: recall {rec:.3f} at FPR {fpr:.3f} (injection >= {inj:.3f}, suspicious >= {sus:.3f})",
+        file=sys.stderr,
+    )
     body = b"RCIM" + struct.pack("<IIII", FORMAT_VERSION, FEATURE_VERSION, N_BUCKETS, SIGNALS)
     body += struct.pack("<ffff", scale, b, sus, inj)
     body += struct.pack(f"<{SIGNALS}f", *sig_w.tolist())
     body += q.tobytes()
     blob = body + struct.pack("<Q", fnv1a(body))
     Path(args.out).write_bytes(blob)
-    print(f"wrote {args.out}: {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()[:16]}", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()[:16]}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

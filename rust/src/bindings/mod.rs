@@ -3,6 +3,7 @@
 mod convert;
 mod decision;
 mod errors;
+mod guards;
 mod router;
 
 use pyo3::prelude::*;
@@ -49,6 +50,7 @@ fn check_config(text: &str, format: &str) -> PyResult<Vec<(String, String)>> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<router::PyRouter>()?;
     m.add_class::<decision::PyDecision>()?;
+    guards::register(m)?;
     m.add_function(wrap_pyfunction!(estimate_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(default_config_toml, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;

@@ -35,11 +35,22 @@ pub fn card_iin_plausible(digits: &[u8]) -> bool {
     if digits.len() < 4 {
         return false;
     }
+    // Each network issues fixed lengths: a Luhn-valid run of the wrong length for its prefix
+    // (an account number inside an IBAN, say) is not a card.
+    let n = digits.len();
     match digits[0] {
-        b'4' | b'5' | b'6' => true,
-        b'3' => matches!(p(2), 30 | 34..=39),
-        b'2' => p(4) == 2131 || (2221..=2720).contains(&p(4)) || p(2) == 22 || p(2) == 23,
-        b'1' => p(4) == 1800,
+        b'4' => matches!(n, 13 | 16 | 19),
+        b'5' if (51..=55).contains(&p(2)) => n == 16,
+        b'5' | b'6' => (12..=19).contains(&n),
+        b'3' => match p(2) {
+            34 | 37 => n == 15,
+            35 => (16..=19).contains(&n),
+            30 | 36 | 38 | 39 => (14..=19).contains(&n),
+            _ => false,
+        },
+        b'2' if (2221..=2720).contains(&p(4)) => n == 16,
+        b'2' => p(4) == 2131 && (15..=16).contains(&n),
+        b'1' => p(4) == 1800 && (15..=16).contains(&n),
         _ => false,
     }
 }

@@ -15,6 +15,20 @@ fn is_domain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
 }
 
+/// Width of the non-ASCII letter ending at `end` (alphabetic, below the CJK blocks, whose
+/// scripts put no spaces before an address), if there is one within `bytes[floor..end]`.
+fn letter_before(bytes: &[u8], end: usize, floor: usize) -> Option<usize> {
+    if end == 0 || bytes[end - 1] < 0x80 {
+        return None;
+    }
+    let mut start = end - 1;
+    while start > floor && (0x80..0xC0).contains(&bytes[start]) {
+        start -= 1;
+    }
+    let c = std::str::from_utf8(&bytes[start..end]).ok()?.chars().next()?;
+    (c.is_alphabetic() && (c as u32) < 0x2E80).then_some(end - start)
+}
+
 /// Emails: anchored on each `@` (memchr), expanded left over the local part and right
 /// over the domain; the domain needs a dot and an alphabetic TLD of 2+ letters.
 pub fn scan_emails(bytes: &[u8], out: &mut Vec<Cand>) {
@@ -24,8 +38,15 @@ pub fn scan_emails(bytes: &[u8], out: &mut Vec<Cand>) {
             continue;
         }
         let mut s = at;
-        while s > last_end && is_local(bytes[s - 1]) {
-            s -= 1;
+        while s > last_end {
+            if is_local(bytes[s - 1]) {
+                s -= 1;
+            } else if let Some(w) = letter_before(bytes, s, last_end) {
+                // Internationalised local parts (RFC 6531): "jürgen.müller@…".
+                s -= w;
+            } else {
+                break;
+            }
         }
         while s < at && matches!(bytes[s], b'.' | b'\'' | b'-') {
             s += 1;
@@ -207,6 +228,8 @@ mod tests {
             vec!["a.b+c@x.co.uk", "d@e.io"]
         );
         assert!(run(scan_emails, "@user hi, foo@bar, x@1.2").is_empty());
+        assert_eq!(run(scan_emails, "an jürgen.müller@example.de!"), vec!["jürgen.müller@example.de"]);
+        assert_eq!(run(scan_emails, "邮箱：bob@example.com"), vec!["bob@example.com"]);
     }
 
     #[test]

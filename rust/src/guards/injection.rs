@@ -248,7 +248,7 @@ fn override_words(text: &str) -> bool {
                 break;
             }
         }
-        if positional && !weak && tail.map_or(true, |t| POSITIONAL_TAILS.contains(&t)) {
+        if positional && !weak && tail.is_none_or(|t| POSITIONAL_TAILS.contains(&t)) {
             return true;
         }
     }

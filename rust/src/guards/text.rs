@@ -10,13 +10,13 @@ pub fn is_word(b: u8) -> bool {
 /// True if the byte before `i` does not continue a token (start of text counts).
 #[inline]
 pub fn boundary_before(bytes: &[u8], i: usize) -> bool {
-    i == 0 || bytes.get(i - 1).map_or(true, |&b| !is_word(b))
+    i == 0 || bytes.get(i - 1).is_none_or(|&b| !is_word(b))
 }
 
 /// True if the byte at `i` does not continue a token (end of text counts).
 #[inline]
 pub fn boundary_after(bytes: &[u8], i: usize) -> bool {
-    bytes.get(i).map_or(true, |&b| !is_word(b))
+    bytes.get(i).is_none_or(|&b| !is_word(b))
 }
 
 /// Case-insensitive (ASCII) search for any of `needles` (lowercase) in `bytes[lo..hi]`,
