@@ -17,7 +17,7 @@ def _guard_features(text: str) -> list[int]: ...
 def scan(text_or_messages: str | Messages) -> ScanResult: ...
 def redact(text: str) -> str: ...
 
-Messages = str | list[Mapping[str, Any]] | tuple[Mapping[str, Any], ...]
+Messages = str | Sequence[Mapping[str, Any]]
 
 @final
 class Injection:
@@ -104,7 +104,7 @@ class Router:
     ) -> Decision: ...
     def route_batch(
         self,
-        batch: list[Messages],
+        batch: Sequence[Messages],
         *,
         tenant: str | None = None,
         user_tier: str | None = None,

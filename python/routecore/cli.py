@@ -121,6 +121,51 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay_parser(sub: Any) -> None:
+    p = sub.add_parser("replay", help="replay traffic with known outcomes against reference policies")
+    p.add_argument("log", nargs="?", type=Path, help="outcome records (JSONL); see routecore.replay.records")
+    p.add_argument("--dataset", help="a public outcome set instead of a log: " + ", ".join(_datasets()))
+    p.add_argument("--data-dir", type=Path, default=Path("../shared/data"), help="where --dataset lives")
+    p.add_argument("--config", type=Path, help="config to replay (default: embedded)")
+    p.add_argument("--deadline-ms", type=float, help="count answers whose first token is later as misses")
+    p.add_argument("--plot", type=Path, help="write the cost-quality curve as a PNG")
+    p.add_argument("--limit", type=int, help="replay only the first N records")
+
+
+def _datasets() -> list[str]:
+    from .replay.records import DATASETS
+
+    return sorted(DATASETS)
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = round(width * done / max(total, 1))
+    sys.stderr.write(f"\rrouting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import format_report, load_dataset, load_jsonl, plot, replay
+    from .router import Router
+
+    if (args.log is None) == (args.dataset is None):
+        raise SystemExit("routecore replay: give either a LOG.jsonl or --dataset NAME")
+    records = load_jsonl(args.log) if args.log is not None else load_dataset(args.dataset, args.data_dir)
+    if args.limit is not None:
+        records = records[: args.limit]
+    router = Router(args.config)
+    progress = _progress if sys.stderr.isatty() else None
+    result = replay(records, router, deadline_ms=args.deadline_ms, progress=progress)
+    print(format_report(result, deadline=args.deadline_ms is not None or any(r.deadline_ms for r in records)))
+    if args.plot is not None:
+        plot(result, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     if args.action == "show":
         sys.stdout.write(_core.default_config_toml())
@@ -145,16 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _route_parser(sub)
     _serve_parser(sub)
+    _replay_parser(sub)
     cp = sub.add_parser("config", help="check or show configuration")
     cp.add_argument("action", choices=["check", "show"])
     cp.add_argument("file", nargs="?", type=Path)
     args = parser.parse_args(argv)
     try:
-        if args.command == "route":
-            return _cmd_route(args)
-        if args.command == "serve":
-            return _cmd_serve(args)
-        return _cmd_config(args)
+        commands = {"route": _cmd_route, "serve": _cmd_serve, "replay": _cmd_replay, "config": _cmd_config}
+        return commands[args.command](args)
     except RouteError as e:
         print(f"routecore: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
