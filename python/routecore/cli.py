@@ -54,8 +54,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .server.settings import load
 
     try:
-        settings = load(args.server_config, os.environ, {
-            "host": args.host, "port": args.port, "workers": args.workers, "config_path": args.config})
+        settings = load(
+            args.server_config,
+            os.environ,
+            {"host": args.host, "port": args.port, "workers": args.workers, "config_path": args.config},
+        )
     except ValueError as e:
         raise SystemExit(f"routecore serve: {e}") from None
     serve(settings, RunOptions(demo=args.demo))
@@ -166,6 +169,23 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_parser(sub: Any) -> None:
+    p = sub.add_parser("explain", help="why a request was routed as it was, from its decision record")
+    p.add_argument("request_id")
+    p.add_argument("--records", type=Path, required=True, help="decision records (JSON Lines)")
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .observe import explain, find_record
+
+    record = find_record(args.records, args.request_id)
+    if record is None:
+        print(f"routecore: no record with id {args.request_id!r} in {args.records}", file=sys.stderr)
+        return 1
+    print(explain(record))
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     if args.action == "show":
         sys.stdout.write(_core.default_config_toml())
@@ -191,12 +211,19 @@ def main(argv: list[str] | None = None) -> int:
     _route_parser(sub)
     _serve_parser(sub)
     _replay_parser(sub)
+    _explain_parser(sub)
     cp = sub.add_parser("config", help="check or show configuration")
     cp.add_argument("action", choices=["check", "show"])
     cp.add_argument("file", nargs="?", type=Path)
     args = parser.parse_args(argv)
     try:
-        commands = {"route": _cmd_route, "serve": _cmd_serve, "replay": _cmd_replay, "config": _cmd_config}
+        commands = {
+            "route": _cmd_route,
+            "serve": _cmd_serve,
+            "replay": _cmd_replay,
+            "explain": _cmd_explain,
+            "config": _cmd_config,
+        }
         return commands[args.command](args)
     except RouteError as e:
         print(f"routecore: {type(e).__name__}: {e}", file=sys.stderr)
