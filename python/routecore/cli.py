@@ -186,6 +186,48 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift_parser(sub: Any) -> None:
+    p = sub.add_parser("drift", help="run a golden-prompt set against each model and compare with a baseline")
+    p.add_argument("golden", type=Path, help="golden prompts (JSON Lines; see routecore.observe.drift)")
+    p.add_argument("--config", type=Path)
+    p.add_argument("--baseline", type=Path, help="baseline scores (JSON); written when absent")
+    p.add_argument("--models", help="comma-separated models (default: every model)")
+    p.add_argument("--min-drop", type=float, default=0.1)
+
+
+def _cmd_drift(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .observe.drift import compare, load_golden, run_golden
+    from .router import Router
+
+    router = Router(args.config)
+    prompts = load_golden(args.golden)
+    models = args.models.split(",") if args.models else None
+
+    async def go() -> dict[str, Any]:
+        try:
+            return await run_golden(router, prompts, models)
+        finally:
+            await router.aclose()
+
+    scores = asyncio.run(go())
+    for m, s in scores.items():
+        fails = "; ".join(f"{i}: {r}" for i, r in s.failures[:3])
+        print(f"{m:<32} {s.passed:>4}/{s.n:<4} {s.pass_rate:6.1%}  {fails}")
+    if args.baseline is None:
+        return 0
+    if not args.baseline.exists():
+        args.baseline.write_text(json.dumps({m: s.to_json() for m, s in scores.items()}, indent=2))
+        print(f"baseline written: {args.baseline}")
+        return 0
+    findings = compare(json.loads(args.baseline.read_text()), scores, min_drop=args.min_drop)
+    drifted = [f for f in findings if f.significant]
+    for f in drifted:
+        print(f"DRIFT {f.model}: {f.baseline_rate:.1%} -> {f.current_rate:.1%} (p={f.p_value:.4f})")
+    return 3 if drifted else 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     if args.action == "show":
         sys.stdout.write(_core.default_config_toml())
@@ -212,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     _serve_parser(sub)
     _replay_parser(sub)
     _explain_parser(sub)
+    _drift_parser(sub)
     cp = sub.add_parser("config", help="check or show configuration")
     cp.add_argument("action", choices=["check", "show"])
     cp.add_argument("file", nargs="?", type=Path)
@@ -222,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve": _cmd_serve,
             "replay": _cmd_replay,
             "explain": _cmd_explain,
+            "drift": _cmd_drift,
             "config": _cmd_config,
         }
         return commands[args.command](args)
