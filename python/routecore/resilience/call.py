@@ -2,8 +2,8 @@
 
 ``Call.open`` starts attempts until one produces its first useful delta (the commit point: nothing
 reaches the caller before it, so every earlier failure is handled transparently). Hedging runs
-inside: if the primary is silent at the hedge delay, the fastest fresh candidate is started too and
-the first useful token wins; the loser is cancelled, which closes its connection.
+inside (race.py): if the primary is silent at the hedge delay, the fastest fresh candidate is
+started too and the first useful token wins; the loser is cancelled, which closes its connection.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from routecore.resilience.config import ResiliencePolicy, TierPolicy
 from routecore.resilience.fallback import Candidate, FallbackChain
 from routecore.resilience.health import HealthSink
 from routecore.resilience.hedge import HedgeBudget, hedge_delay_s
+from routecore.resilience.race import Race
 from routecore.resilience.timeouts import until_useful
 
 
@@ -156,68 +157,75 @@ class Call:
         delay = hedge_delay_s(p.hedge_delay_ms, self.s.health.health(primary.attempt.model),
                               self.s.models[primary.attempt.model].ttft_ms,
                               self.tier.first_token_timeout_ms)
-        racing: dict[asyncio.Task[list[Delta]], Live] = {}
-        self._launch(primary, racing)
-        hedge_at: float | None = primary.started_loop + delay
+        race = Race(lambda: self._hedge(req, input_tokens, continuation))
+        timer = self.loop.call_at(primary.started_loop + delay, race.fire)
+        winner: Live | None = None
         try:
-            while racing:
-                done = await self._first_done(list(racing), hedge_at)
-                if not done:
-                    hedge_at = None  # one hedge per race
-                    self._maybe_hedge(req, input_tokens, continuation, racing)
-                    continue
-                for task in done:
-                    live = racing.pop(task)
-                    err = task.exception()
-                    if err is None:
-                        live.head = task.result()
-                        self._committed(live)
-                        return live
-                    if not isinstance(err, ProviderError):
-                        raise err
-                    self._failed(live, err)
-        finally:
-            for task, loser in racing.items():
-                self._lost(loser, task)
-        return None
-
-    async def _first_done(self, tasks: list[asyncio.Task[list[Delta]]],
-                          until: float | None) -> list[asyncio.Task[list[Delta]]]:
-        """asyncio.wait(FIRST_COMPLETED) minus its set juggling: this sits on every hedged call."""
-        waiter: asyncio.Future[None] = self.loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
-
-        for t in tasks:
-            t.add_done_callback(wake)
-        timer = self.loop.call_at(until, wake) if until is not None else None
-        try:
-            await waiter
-        finally:
-            if timer is not None:
+            try:
+                primary.head = await until_useful(primary.gen, self._first_token_at(primary),
+                                                  primary.attempt.model)
+            finally:
+                race.reading = False
                 timer.cancel()
-            for t in tasks:
-                t.remove_done_callback(wake)
-        return [t for t in tasks if t.done()]
+            winner = primary
+        except asyncio.CancelledError:
+            if not race.took_back():
+                raise
+            self._lost(primary, None)  # the hedge committed first
+            assert race.hedge is not None and race.hedge.task is not None
+            winner = race.hedge
+            winner.head = race.hedge.task.result()
+        except ProviderError as exc:
+            self._failed(primary, exc)
+            if race.hedge is not None:
+                winner, race.hedge = race.hedge, None
+                return await self._hedge_alone(winner)
+            return None
+        finally:
+            if race.hedge is not None and race.hedge is not winner:
+                self._drop(race.hedge)
+        self._committed(winner)
+        return winner
 
-    def _launch(self, live: Live, racing: dict[asyncio.Task[list[Delta]], Live]) -> None:
-        live.task = self.loop.create_task(
-            until_useful(live.gen, self._first_token_at(live), live.attempt.model))
-        racing[live.task] = live
+    def _drop(self, hedge: Live) -> None:
+        """The race ended without the hedge: a hedge that had failed by then is reported as the
+        failure it was (evidence against its deployment); otherwise it lost."""
+        task = hedge.task
+        if task is not None and task.done() and not task.cancelled():
+            exc = task.exception()
+            if isinstance(exc, ProviderError):
+                self._failed(hedge, exc)
+                return
+        self._lost(hedge, task)
 
-    def _maybe_hedge(self, req: ChatRequest, input_tokens: int, continuation: bool,
-                     racing: dict[asyncio.Task[list[Delta]], Live]) -> None:
+    async def _hedge_alone(self, live: Live) -> Live | None:
+        """The primary failed after the hedge started: the hedge is now the only attempt."""
+        assert live.task is not None
+        try:
+            live.head = await live.task
+        except ProviderError as exc:
+            self._failed(live, exc)
+            return None
+        except BaseException:
+            self._lost(live, live.task)
+            raise
+        self._committed(live)
+        return live
+
+    def _hedge(self, req: ChatRequest, input_tokens: int, continuation: bool) -> Live | None:
+        """Start the fresh candidate expected to answer first, if admissible and affordable."""
         while self.chain.has_fresh():
             cand = self.chain.take_fastest(self.s.expected_ttft_ms)
             if cand is None or not self._admissible(cand, req, input_tokens, continuation):
                 continue
             if not self.s.hedges.try_acquire():
                 self.chain.push_front(cand)  # no budget: keep it as a plain fallback
-                return
-            self._launch(self._start(cand, req, hedge=True, continuation=continuation), racing)
-            return
+                return None
+            live = self._start(cand, req, hedge=True, continuation=continuation)
+            live.task = self.loop.create_task(
+                until_useful(live.gen, self._first_token_at(live), live.attempt.model))
+            return live
+        return None
 
     # ------------------------------------------------------------------ outcomes
 
@@ -238,16 +246,18 @@ class Call:
                                      error=exc.kind, deadline_missed=self._missed(a))
         self.chain.failed(live.cand, exc, now, self.deadline_at)
 
-    def _lost(self, live: Live, task: asyncio.Task[list[Delta]]) -> None:
+    def _lost(self, live: Live, task: asyncio.Task[list[Delta]] | None) -> None:
+        """``task`` None: the attempt was read inline and the cancellation closed it already."""
         a = live.attempt
         a.outcome = "lost_race"
         a.duration_ms = (time.perf_counter() - live.started) * 1000.0
-        task.cancel()  # cancels the read inside the adapter: its connection is closed, not reused
-        if task.done() and not task.cancelled() and task.exception() is None:
-            self._background(live.gen.aclose())
-        elif not task.done():
-            self.s.background.add(task)
-            task.add_done_callback(self._reaped)
+        if task is not None:
+            task.cancel()  # cancels the read inside the adapter: its connection is closed, not reused
+            if task.done() and not task.cancelled() and task.exception() is None:
+                self._background(live.gen.aclose())
+            elif not task.done():
+                self.s.background.add(task)
+                task.add_done_callback(self._reaped)
         self.extra_input_tokens += self.decision.input_tokens  # the provider had started work
         self.s.health.record_outcome(a.model, ok=False, ttft_ms=None, total_ms=a.duration_ms,
                                      error="cancelled", deadline_missed=self._missed(a))
