@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from provider_support import REQ, dispatcher, make_config, pin, router_for, run, spent_usd
+from routecore.resilience.race import Race
 from routecore.testing.mock_provider import MockProvider
 from routecore.testing.mock_scenario import Scenario
 
@@ -112,3 +113,27 @@ def test_caller_cancelling_mid_race_closes_both_and_releases(fresh: MockProvider
             await d.aclose()
 
     run(go())
+
+
+@pytest.mark.parametrize("caller_too", [False, True])
+def test_interrupt_is_withdrawn_only_when_it_was_the_sole_cancellation(caller_too: bool) -> None:
+    async def won() -> list[object]:
+        return []
+
+    async def racer() -> bool:
+        race = Race(lambda: None)
+        hedge = asyncio.ensure_future(won())
+        await hedge
+        race._hedge_done(hedge)  # the hedge committed while the caller still read the primary
+        me = asyncio.current_task()
+        assert me is not None
+        if caller_too:
+            me.cancel()
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            return race.took_back()
+        raise AssertionError("not interrupted")
+
+    expected = not caller_too or sys.version_info < (3, 11)
+    assert run(racer()) is expected

@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 
 
 class Race:
-    __slots__ = ("_start_hedge", "_task", "hedge", "interrupted", "reading")
+    __slots__ = ("_cancelling", "_start_hedge", "_task", "hedge", "interrupted", "reading")
 
     def __init__(self, start_hedge: Callable[[], Live | None]) -> None:
         task = asyncio.current_task()
         assert task is not None, "a race runs inside a task"
         self._task = task
+        # Cancellations already requested when the race began (3.11+ counts them; 3.10 does not).
+        self._cancelling: int = getattr(task, "cancelling", lambda: 0)()
         self._start_hedge = start_hedge
         self.hedge: Live | None = None  # started by the timer; its task is ``hedge.task``
         self.reading = True  # the caller is still waiting for the primary's first useful token
@@ -46,11 +48,10 @@ class Race:
             self._task.cancel()
 
     def took_back(self) -> bool:
-        """Called with a CancelledError in hand: True if it was the hedge's interrupt, which is
-        then withdrawn; False if someone else cancelled the caller (re-raise it)."""
+        """Called with a CancelledError in hand: True if it was only the hedge's interrupt, which
+        is then withdrawn; False if someone else cancelled the caller too (re-raise it). Like
+        ``asyncio.timeout``: a cancellation that arrived alongside ours must not be swallowed."""
         if not self.interrupted:
             return False
         uncancel = getattr(self._task, "uncancel", None)  # 3.11+; 3.10 keeps no count
-        if uncancel is not None:
-            uncancel()
-        return True
+        return uncancel is None or uncancel() <= self._cancelling
