@@ -49,7 +49,9 @@ class Router(_core.Router):
 
     def __new__(cls, config: ConfigSource = None) -> Router:
         text, fmt = _read_config(config)
-        return super().__new__(cls, text, fmt)
+        # Relative paths in a config file (`routing.capability_model`) resolve beside it.
+        base = None if config is None or isinstance(config, Mapping) else Path(config).resolve().parent
+        return _start_state(super().__new__(cls, text, fmt, base_dir=base))
 
     @classmethod
     def from_toml(cls, text: str) -> Router:

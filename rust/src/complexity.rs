@@ -14,6 +14,8 @@ pub struct Components {
     pub user_tier: f32,
     pub capability: f32,
     pub structure: f32,
+    /// Predicted P(weak model fails, strong succeeds); 0 and unweighted when not predicted.
+    pub difficulty: f32,
 }
 
 /// Size signal: saturating in the tokens of the request, where the last user turn counts
@@ -67,14 +69,22 @@ pub fn score(
         user_tier: user_tier.clamp(0.0, 1.0),
         capability: capability_signal(c, rules),
         structure: structure_signal(f),
+        difficulty: c.difficulty.unwrap_or(0.0).clamp(0.0, 1.0),
     };
     let w = &s.weights;
-    let total = w.token_count + w.tool_usage + w.user_tier + w.capability + w.structure;
+    // Without a difficulty model the component drops out instead of pulling the score down.
+    let w_diff = if c.difficulty.is_some() {
+        w.difficulty
+    } else {
+        0.0
+    };
+    let total = w.token_count + w.tool_usage + w.user_tier + w.capability + w.structure + w_diff;
     let sum = w.token_count * comp.token_count
         + w.tool_usage * comp.tool_usage
         + w.user_tier * comp.user_tier
         + w.capability * comp.capability
-        + w.structure * comp.structure;
+        + w.structure * comp.structure
+        + w_diff * comp.difficulty;
     ((100.0 * sum / total).clamp(0.0, 100.0), comp)
 }
 

@@ -11,6 +11,7 @@ pub mod classify;
 pub mod complexity;
 pub mod config;
 pub mod decision;
+pub mod difficulty;
 pub mod error;
 pub mod features;
 pub mod guards;

@@ -72,6 +72,7 @@ pub struct Weights {
     pub user_tier: f32,
     pub capability: f32,
     pub structure: f32,
+    pub difficulty: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +121,8 @@ pub struct Routing {
     pub fallbacks_for_pinned: bool,
     pub default_output_tokens: u32,
     pub max_input_bytes: u64,
+    pub classifier: String,
+    pub capability_model: Option<String>,
 }
 
 #[derive(Debug)]

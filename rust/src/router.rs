@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::budget::{BudgetStore, ModelQuota};
-use crate::classify::{CapabilityModel, KeywordClassifier};
+use crate::classify::{CapabilityModel, KeywordClassifier, LearnedClassifier};
 use crate::complexity;
 use crate::config::{self, Format};
 use crate::decision::{Decision, Reason};
-use crate::error::{Error, Result};
+use crate::difficulty::DifficultyModel;
+use crate::error::{ConfigIssue, Error, Result};
 use crate::features::{self, Features};
 use crate::health::{HealthSnapshot, ModelHealth, Outcome};
 use crate::policy::{ModelId, Policy};
@@ -20,6 +21,8 @@ use crate::select::{self, Env, Query};
 pub struct Router {
     policy: Arc<Policy>,
     classifier: Box<dyn CapabilityModel>,
+    /// Scores difficulty when the classifier does not (the keyword model).
+    difficulty: Option<DifficultyModel>,
     budgets: BudgetStore,
     health: Vec<ModelHealth>,
     quotas: Vec<ModelQuota>,
@@ -36,8 +39,60 @@ enum Target {
 }
 
 impl Router {
+    /// The classifier the policy asks for with the shipped model: `learned` (falling back to
+    /// the keyword model if its artifact were unusable) or `keywords`.
     pub fn new(policy: Policy) -> Self {
-        Self::with_classifier(policy, Box::new(KeywordClassifier::new()))
+        let learned = (policy.routing.classifier == "learned")
+            .then(LearnedClassifier::embedded)
+            .and_then(|r| r.ok());
+        match learned {
+            Some(l) => Self::with_classifier(policy, Box::new(l)),
+            None => Self::with_classifier(policy, Box::new(KeywordClassifier::new())),
+        }
+    }
+
+    /// As `new`, with a capability model artifact (`routing.capability_model`) read from
+    /// `base_dir` when its path is relative. A model that does not load is a config error.
+    pub fn with_model_dir(policy: Policy, base_dir: Option<&std::path::Path>) -> Result<Self> {
+        let Some(path) = policy.routing.capability_model.clone() else {
+            return Ok(Self::new(policy));
+        };
+        let full = match base_dir {
+            Some(d) if std::path::Path::new(&path).is_relative() => d.join(&path),
+            _ => std::path::PathBuf::from(&path),
+        };
+        let issue = |message: String| {
+            Error::Config(vec![ConfigIssue {
+                path: "routing.capability_model".into(),
+                message,
+            }])
+        };
+        let bytes = std::fs::read(&full)
+            .map_err(|e| issue(format!("cannot read {}: {e}", full.display())))?;
+        Self::with_model_bytes(policy, &bytes).map_err(|e| match e {
+            Error::Config(mut v) => {
+                for i in v.iter_mut() {
+                    i.message = format!("{}: {}", full.display(), i.message);
+                }
+                Error::Config(v)
+            }
+            e => e,
+        })
+    }
+
+    /// As `new`, with a capability model artifact given as bytes (the shipped difficulty head
+    /// is kept).
+    pub fn with_model_bytes(policy: Policy, bytes: &[u8]) -> Result<Self> {
+        let diff = crate::classify::learned::DIFFICULTY_ARTIFACT;
+        let model = LearnedClassifier::from_bytes(bytes, Some(diff))
+            .or_else(|_| LearnedClassifier::from_bytes(bytes, None))
+            .map_err(|message| {
+                Error::Config(vec![ConfigIssue {
+                    path: "routing.capability_model".into(),
+                    message,
+                }])
+            })?;
+        Ok(Self::with_classifier(policy, Box::new(model)))
     }
 
     pub fn with_classifier(policy: Policy, classifier: Box<dyn CapabilityModel>) -> Self {
@@ -60,6 +115,7 @@ impl Router {
         Router {
             policy: Arc::new(policy),
             classifier,
+            difficulty: DifficultyModel::embedded().ok(),
             budgets: BudgetStore::new(),
             health,
             quotas,
@@ -70,7 +126,13 @@ impl Router {
     }
 
     pub fn from_config(text: &str, format: Format) -> Result<Self> {
-        Ok(Self::new(config::load(text, format)?))
+        Self::with_model_dir(config::load(text, format)?, None)
+    }
+
+    /// As `from_config`; a relative `routing.capability_model` path resolves against `base_dir`
+    /// (the config file's directory).
+    pub fn from_config_in(text: &str, format: Format, base_dir: &std::path::Path) -> Result<Self> {
+        Self::with_model_dir(config::load(text, format)?, Some(base_dir))
     }
 
     pub fn policy(&self) -> &Arc<Policy> {
@@ -137,7 +199,10 @@ impl Router {
         let target = self.target(req.model)?;
 
         let f = features::extract(req);
-        let cls = self.classifier.classify(req, &f);
+        let mut cls = self.classifier.classify(req, &f);
+        if cls.difficulty.is_none() {
+            cls.difficulty = self.difficulty.as_ref().map(|d| d.score(req, &f));
+        }
         let (score, components) = complexity::score(
             &f,
             &cls,

@@ -149,6 +149,7 @@ impl PyDecision {
         comp.set_item("user_tier", i.components.user_tier)?;
         comp.set_item("capability", i.components.capability)?;
         comp.set_item("structure", i.components.structure)?;
+        comp.set_item("difficulty", i.components.difficulty)?;
         d.set_item("complexity_components", comp)?;
         d.set_item("input_tokens", i.input_tokens)?;
         d.set_item("output_tokens", i.output_tokens)?;

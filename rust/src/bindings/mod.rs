@@ -4,6 +4,7 @@ mod convert;
 mod decision;
 mod errors;
 mod guards;
+mod learning;
 mod router;
 
 use pyo3::prelude::*;
@@ -57,5 +58,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_text_counters, m)?)?;
     m.add("FEATURE_COLUMNS", COLUMNS.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(learning::_hashed_features, m)?)?;
     Ok(())
 }

@@ -69,9 +69,15 @@ impl PyRouter {
 #[pymethods]
 impl PyRouter {
     /// Compile a router from config text (`format` "toml" or "json"); `None` uses the embedded default.
+    /// `base_dir` is where relative paths in the config (`routing.capability_model`) resolve.
     #[new]
-    #[pyo3(signature = (source=None, format="toml"))]
-    fn new(py: Python<'_>, source: Option<&str>, format: &str) -> PyResult<Self> {
+    #[pyo3(signature = (source=None, format="toml", *, base_dir=None))]
+    fn new(
+        py: Python<'_>,
+        source: Option<&str>,
+        format: &str,
+        base_dir: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
         let fmt = match format {
             "toml" => Format::Toml,
             "json" => Format::Json,
@@ -87,7 +93,12 @@ impl PyRouter {
         };
         let text = source.unwrap_or(config::DEFAULT_TOML);
         let router = py
-            .detach(|| guard(|| Router::from_config(text, fmt)))
+            .detach(|| {
+                guard(|| match &base_dir {
+                    Some(d) => Router::from_config_in(text, fmt, d),
+                    None => Router::from_config(text, fmt),
+                })
+            })
             .map_err(|e| core_err(py, e))?;
         Ok(PyRouter {
             inner: Arc::new(router),

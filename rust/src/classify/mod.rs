@@ -1,9 +1,13 @@
 //! Capability classification behind one trait, so a trained model (issue: learned routing)
 //! replaces the keyword model without touching the router or its callers.
 
+pub mod hashing;
 mod keywords;
+pub mod learned;
+pub mod linear;
 mod rules;
 
+pub use learned::LearnedClassifier;
 pub use rules::KeywordClassifier;
 
 use crate::capability::Capability;
@@ -19,6 +23,8 @@ pub struct Classification {
     pub scores: [f32; Capability::COUNT],
     /// The signals that decided it, for `Decision.reasons` (static names, no user text).
     pub signals: Vec<&'static str>,
+    /// P(a weak model fails where a strong one succeeds), when the model predicts it.
+    pub difficulty: Option<f32>,
 }
 
 pub trait CapabilityModel: Send + Sync {

@@ -255,6 +255,7 @@ impl CapabilityModel for KeywordClassifier {
             confidence,
             scores: p,
             signals,
+            difficulty: None,
         }
     }
 }

@@ -253,6 +253,7 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         ("user_tier", w.user_tier),
         ("capability", w.capability),
         ("structure", w.structure),
+        ("difficulty", w.difficulty),
     ] {
         is.non_negative(format!("scoring.weights.{k}"), v);
     }
@@ -292,6 +293,7 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
             user_tier: w.user_tier as f32,
             capability: w.capability as f32,
             structure: w.structure as f32,
+            difficulty: w.difficulty as f32,
         },
         thresholds: s.thresholds.iter().map(|t| *t as f32).collect(),
         token_scale: s.token_scale as f32,
@@ -341,11 +343,28 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     if r.max_input_bytes == 0 {
         is.add("routing.max_input_bytes", "must be > 0");
     }
+    if !matches!(r.classifier.as_str(), "learned" | "keywords") {
+        is.add(
+            "routing.classifier",
+            format!(
+                "unknown classifier {:?}; expected learned or keywords",
+                r.classifier
+            ),
+        );
+    }
+    if r.capability_model.is_some() && r.classifier != "learned" {
+        is.add(
+            "routing.capability_model",
+            "needs routing.classifier = \"learned\"",
+        );
+    }
     let routing = Routing {
         max_fallbacks: r.max_fallbacks as usize,
         fallbacks_for_pinned: r.fallbacks_for_pinned,
         default_output_tokens: r.default_output_tokens,
         max_input_bytes: r.max_input_bytes,
+        classifier: r.classifier.clone(),
+        capability_model: r.capability_model.clone(),
     };
     let res = &raw.resilience;
     is.unit("resilience.max_hedge_share", res.max_hedge_share);

@@ -102,6 +102,8 @@ pub struct RawWeights {
     pub structure: f64,
 }
 
+    /// Predicted difficulty (learned model; ignored when the classifier gives none).
+    pub difficulty: f64,
 impl Default for RawWeights {
     fn default() -> Self {
         RawWeights {
@@ -112,6 +114,7 @@ impl Default for RawWeights {
             structure: 0.4,
         }
     }
+            difficulty: 0.6,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -147,6 +150,13 @@ pub struct RawRouting {
     pub max_input_bytes: u64,
 }
 
+    /// Capability classifier: "keywords" (the cue-phrase model, default until the learned
+    /// model reaches the accuracy target) or "learned" (the shipped model, or
+    /// `capability_model`).
+    pub classifier: String,
+    /// A capability model artifact trained with `python -m training.capability.train`
+    /// (a path; relative paths resolve against the config file's directory).
+    pub capability_model: Option<String>,
 impl Default for RawRouting {
     fn default() -> Self {
         RawRouting {
@@ -156,6 +166,8 @@ impl Default for RawRouting {
             max_input_bytes: 32 << 20,
         }
     }
+            classifier: "keywords".into(),
+            capability_model: None,
 }
 
 /// Settings of the async provider layer and of the health tracker in the core.

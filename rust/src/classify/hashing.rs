@@ -1,0 +1,571 @@
+//! The learned models' features: hashed word uni/bigrams (ASCII-lowercased, digits folded to
+//! `0`), character uni/bigrams for unspaced scripts (Han, kana, Hangul, Thai), a few code and
+//! math punctuation tokens, position-tagged words at the edges of the last user turn, and dense
+//! structural features from `Features`.
+//!
+//! Training (`training/capability`, through `routecore._core._hashed_features`) and inference
+//! both call `visit`, so the two can never drift. Where a word sits decides its zone:
+//!
+//! * `INSTRUCTION`: the last user turn — all of it when short, its first and last paragraph
+//!   when long (that is where "summarize this:" or "translate the above" go);
+//! * `MIDDLE`: a bounded sample of a long turn's middle (a pasted document);
+//! * `CONTEXT`: the start of earlier user turns and the system prompt.
+//!
+//! Each zone's sum is divided by √(its feature count) and weighted (`ZONE_WEIGHT`), so a long
+//! document cannot out-shout a one-line instruction and the work per request is bounded.
+
+use crate::features::Features;
+use crate::request::{Request, Role};
+
+/// Bump when the meaning of any feature changes (artifacts carry it; a mismatch is rejected).
+pub const FEATURE_VERSION: u32 = 1;
+pub const BUCKETS_LOG2: u32 = 16;
+pub const N_BUCKETS: usize = 1 << BUCKETS_LOG2;
+/// Dense features follow the hashed buckets in the training index space.
+pub const N_DENSE: usize = 24;
+
+pub const INSTRUCTION: usize = 0;
+pub const MIDDLE: usize = 1;
+pub const CONTEXT: usize = 2;
+pub const ZONES: usize = 3;
+pub const ZONE_WEIGHT: [f32; ZONES] = [1.0, 0.35, 0.4];
+
+/// A turn up to this many bytes is all instruction.
+const SHORT: usize = 1600;
+/// A long turn's first / last paragraph is looked for within these many bytes.
+const HEAD: usize = 400;
+const TAIL: usize = 600;
+/// A long turn's middle is sampled in `MIDDLE_CHUNKS` chunks of `MIDDLE_CHUNK` bytes.
+const MIDDLE_CHUNK: usize = 384;
+const MIDDLE_CHUNKS: usize = 4;
+/// Earlier turns: the first bytes of at most `CONTEXT_TURNS` turns.
+const CONTEXT_BYTES: usize = 400;
+const CONTEXT_TURNS: usize = 4;
+/// Words at each edge of the last user turn that also get a position-tagged feature.
+const EDGE_WORDS: usize = 6;
+
+const SEED_WORD: u64 = 0x5752_4431;
+const SEED_BIGRAM: u64 = 0x4249_4732;
+const SEED_HEAD: u64 = 0x4845_4144;
+const SEED_TAIL: u64 = 0x5441_494c;
+const SEED_CJK: u64 = 0x434a_4b31;
+const SEED_STEM: u64 = 0x5354_454d;
+/// Words longer than this also emit their first `STEM` letters (resume / resuma / résumé,
+/// summarize / summary): morphology generalises across inflections and related languages.
+const STEM: u32 = 4;
+
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[inline]
+fn bucket(h: u64) -> u32 {
+    (fmix(h) >> (64 - BUCKETS_LOG2)) as u32
+}
+
+/// How a code point takes part in tokenisation.
+enum Kind {
+    /// A letter of a space-separated script, lower-cased.
+    Letter(u32),
+    /// A character of an unspaced script: its own token, paired with its neighbour.
+    Unspaced(u32),
+    /// Anything else: ends the word.
+    Break,
+}
+
+#[inline]
+fn kind(cp: u32) -> Kind {
+    match cp {
+        // Latin-1 and Greek / Cyrillic capitals fold to lower case; the rest stay as they are.
+        0xC0..=0xDE if cp != 0xD7 => Kind::Letter(cp + 0x20),
+        0x391..=0x3A9 => Kind::Letter(cp + 0x20),
+        0x410..=0x42F => Kind::Letter(cp + 0x20),
+        0x400..=0x40F => Kind::Letter(cp + 0x50),
+        0xDF..=0x24F | 0x1E00..=0x1EFF | 0x370..=0x52F | 0x590..=0x6FF | 0x750..=0x77F => {
+            Kind::Letter(cp)
+        }
+        0x900..=0xDFF => Kind::Letter(cp),
+        0xE00..=0xE7F
+        | 0x3040..=0x30FF
+        | 0x31F0..=0x31FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF
+        | 0xAC00..=0xD7AF
+        | 0x1100..=0x11FF
+        | 0x3130..=0x318F
+        | 0x20000..=0x2FA1F => Kind::Unspaced(cp),
+        // Full-width question mark: the same token as '?'.
+        0xFF1F => Kind::Unspaced(u32::from(b'?')),
+        _ => Kind::Break,
+    }
+}
+
+/// ASCII punctuation that is a token of its own (code and math shape).
+#[inline]
+fn punct_token(b: u8) -> bool {
+    matches!(
+        b,
+        b'?' | b'`'
+            | b'{'
+            | b'}'
+            | b'='
+            | b'$'
+            | b'\\'
+            | b'#'
+            | b';'
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b'|'
+            | b'+'
+            | b'*'
+            | b'^'
+            | b':'
+            | b'"'
+    )
+}
+
+/// Receives features: `(zone, bucket)`.
+pub trait Sink {
+    fn feature(&mut self, zone: usize, bucket: u32);
+}
+
+/// Streams tokens of one text slice into a sink.
+struct Tokenizer<'s, S: Sink> {
+    sink: &'s mut S,
+    zone: usize,
+    /// Word hash state: bytes packed into `acc`, folded into `h` every 8 bytes.
+    acc: u64,
+    packed: u32,
+    h: u64,
+    len: u32,
+    stem: u64,
+    prev_word: u64,
+    prev_cjk: u64,
+    /// Position tags: the first `head_left` words get a head tag; the last words are kept in
+    /// a ring to be tagged when the turn ends.
+    head_left: usize,
+    ring: Option<[u64; EDGE_WORDS]>,
+    ring_n: usize,
+}
+
+impl<'s, S: Sink> Tokenizer<'s, S> {
+    fn new(sink: &'s mut S, zone: usize) -> Self {
+        Tokenizer {
+            sink,
+            zone,
+            acc: 0,
+            packed: 0,
+            h: SEED_WORD,
+            len: 0,
+            stem: 0,
+            prev_word: 0,
+            prev_cjk: 0,
+            head_left: 0,
+            ring: None,
+            ring_n: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, v: u64, bytes: u32) {
+        if self.packed + bytes > 8 {
+            self.h = fmix(self.h ^ self.acc);
+            self.acc = 0;
+            self.packed = 0;
+        }
+        self.acc = (self.acc << (8 * bytes)) | v;
+        self.packed += bytes;
+        self.len += 1;
+        if self.len == STEM {
+            self.stem = self.h ^ self.acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ SEED_STEM;
+        }
+    }
+
+    #[inline]
+    fn end_word(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let w = self.h ^ self.acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(self.len);
+        if self.len > STEM {
+            self.sink.feature(self.zone, bucket(self.stem));
+        }
+        self.acc = 0;
+        self.packed = 0;
+        self.len = 0;
+        self.h = SEED_WORD;
+        self.token(w);
+    }
+
+    #[inline]
+    fn token(&mut self, w: u64) {
+        self.sink.feature(self.zone, bucket(w));
+        if self.prev_word != 0 {
+            self.sink.feature(
+                self.zone,
+                bucket(self.prev_word.rotate_left(23) ^ w ^ SEED_BIGRAM),
+            );
+        }
+        self.prev_word = w;
+        if self.head_left > 0 {
+            self.head_left -= 1;
+            self.sink.feature(self.zone, bucket(w ^ SEED_HEAD));
+        }
+        if let Some(ring) = self.ring.as_mut() {
+            ring[self.ring_n % EDGE_WORDS] = w;
+            self.ring_n += 1;
+        }
+        self.prev_cjk = 0;
+    }
+
+    fn text(&mut self, text: &str) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c < 0x80 {
+                i += 1;
+                if c.is_ascii_alphabetic() {
+                    self.push(u64::from(c | 0x20), 1);
+                } else if c.is_ascii_digit() {
+                    self.push(u64::from(b'0'), 1);
+                } else if c == b'_' && self.len > 0 {
+                    self.push(u64::from(c), 1);
+                } else {
+                    self.end_word();
+                    if punct_token(c) {
+                        self.token(u64::from(c) | 0x7000_0000);
+                    }
+                }
+                continue;
+            }
+            let Some(ch) = text[i..].chars().next() else {
+                break;
+            };
+            i += ch.len_utf8();
+            match kind(u32::from(ch)) {
+                Kind::Letter(cp) => self.push(u64::from(cp), 3),
+                Kind::Unspaced(cp) => {
+                    self.end_word();
+                    let u = u64::from(cp) ^ SEED_CJK;
+                    let prev = self.prev_cjk;
+                    self.token(u);
+                    if prev != 0 {
+                        self.sink
+                            .feature(self.zone, bucket(prev.rotate_left(29) ^ u ^ SEED_BIGRAM));
+                    }
+                    self.prev_cjk = u;
+                }
+                Kind::Break => self.end_word(),
+            }
+        }
+    }
+
+    /// A slice boundary (sampled chunks are not contiguous): no bigram across it.
+    fn cut(&mut self) {
+        self.end_word();
+        self.prev_word = 0;
+        self.prev_cjk = 0;
+    }
+
+    fn finish(&mut self) {
+        self.end_word();
+        if let Some(ring) = self.ring {
+            let n = self.ring_n.min(EDGE_WORDS);
+            for k in 0..n {
+                let w = ring[(self.ring_n - 1 - k) % EDGE_WORDS];
+                self.sink.feature(self.zone, bucket(w ^ SEED_TAIL));
+            }
+        }
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where a long turn's first paragraph ends and its last begins.
+fn instruction_bounds(text: &str) -> (usize, usize) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let head = &b[..HEAD];
+    let head_end = memchr::memmem::find(head, b"\n\n")
+        .or_else(|| memchr::memrchr(b'\n', head))
+        .filter(|&i| i >= 40)
+        .unwrap_or(HEAD);
+    let tail_from = n - TAIL;
+    let tail = &b[tail_from..];
+    let trimmed = tail.len()
+        - tail
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+    let tail_start = memchr::memmem::rfind(&tail[..trimmed], b"\n\n")
+        .or_else(|| memchr::memrchr(b'\n', &tail[..trimmed]))
+        .filter(|&i| trimmed - i >= 20)
+        .map_or(n - TAIL / 2, |i| tail_from + i);
+    (floor_char(text, head_end), floor_char(text, tail_start))
+}
+
+/// The last user turn: instruction zones plus a sampled middle.
+fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if n <= SHORT {
+        let mut t = Tokenizer::new(sink, INSTRUCTION);
+        t.head_left = EDGE_WORDS;
+        t.ring = Some([0; EDGE_WORDS]);
+        for p in parts {
+            t.text(p);
+            t.cut();
+        }
+        t.finish();
+        return;
+    }
+    // A long turn: zones are computed on its longest part (the pasted document); other parts
+    // (a short instruction sent as its own part) are instruction text.
+    let longest = (0..parts.len())
+        .max_by_key(|&i| parts[i].len())
+        .unwrap_or(0);
+    let mut t = Tokenizer::new(sink, INSTRUCTION);
+    t.head_left = EDGE_WORDS;
+    t.ring = Some([0; EDGE_WORDS]);
+    for (i, p) in parts.iter().enumerate() {
+        if i != longest || p.len() <= SHORT {
+            t.text(p);
+            t.cut();
+            continue;
+        }
+        let (head_end, tail_start) = instruction_bounds(p);
+        t.text(&p[..head_end]);
+        t.cut();
+        t.zone = MIDDLE;
+        let span = tail_start.saturating_sub(head_end);
+        let step = span / MIDDLE_CHUNKS;
+        for k in 0..MIDDLE_CHUNKS {
+            let s = floor_char(p, head_end + k * step);
+            let e = floor_char(p, (s + MIDDLE_CHUNK).min(tail_start)).max(s);
+            t.text(&p[s..e]);
+            t.cut();
+        }
+        t.zone = INSTRUCTION;
+        t.text(&p[tail_start..]);
+        t.cut();
+    }
+    t.finish();
+}
+
+/// Every hashed feature of a request, in a fixed order.
+pub fn visit<S: Sink>(req: &Request<'_>, f: &Features, sink: &mut S) {
+    let last = f.last_user;
+    if let Some(i) = last {
+        last_turn(&req.messages[i].parts, sink);
+    }
+    let mut t = Tokenizer::new(sink, CONTEXT);
+    let mut turns = 0;
+    for (i, m) in req.messages.iter().enumerate().rev() {
+        if Some(i) == last || !matches!(m.role, Some(Role::User) | Some(Role::System)) {
+            continue;
+        }
+        if turns == CONTEXT_TURNS {
+            break;
+        }
+        turns += 1;
+        let mut budget = CONTEXT_BYTES;
+        for p in &m.parts {
+            if budget == 0 {
+                break;
+            }
+            let e = floor_char(p, budget);
+            t.text(&p[..e]);
+            t.cut();
+            budget -= e.min(budget);
+            if e < p.len() {
+                break;
+            }
+        }
+    }
+}
+
+/// Per-zone multiplier of a feature: the zone's weight over √(features in the zone).
+pub fn zone_scale(counts: &[u32; ZONES]) -> [f32; ZONES] {
+    let mut s = [0.0; ZONES];
+    for z in 0..ZONES {
+        if counts[z] > 0 {
+            s[z] = ZONE_WEIGHT[z] / (counts[z] as f32).sqrt();
+        }
+    }
+    s
+}
+
+#[inline]
+fn flag(b: bool) -> f32 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+#[inline]
+fn sat(v: u32, cap: u32) -> f32 {
+    v.min(cap) as f32 / cap as f32
+}
+
+/// Dense structural features, each in 0..1 (index 0 is the bias).
+pub fn dense(f: &Features) -> [f32; N_DENSE] {
+    let ln = |v: u32, d: f32| ((1.0 + v as f32).ln() / d).min(1.0);
+    let cjk = f.script.is_some_and(|s| s.is_cjk());
+    [
+        1.0,
+        flag(f.code_blocks > 0),
+        sat(f.code_lines, 20),
+        flag(f.inline_code > 0),
+        flag(f.latex > 0),
+        sat(f.math_symbols, 10),
+        flag(f.response_json),
+        flag(f.table_rows >= 2),
+        flag(f.list_items >= 2),
+        flag(f.questions > 0),
+        sat(f.questions, 4),
+        flag(f.urls > 0),
+        ln(f.last_user_tokens, 9.0),
+        flag(f.turns > 2),
+        flag(f.system_tokens > 0),
+        f.non_ascii_share.clamp(0.0, 1.0),
+        flag(f.tools > 0),
+        flag(f.digit_groups >= 3),
+        flag(f.last_user_lines >= 3),
+        flag(cjk),
+        ln(f.input_tokens, 10.0),
+        flag(f.last_user_tokens <= 6),
+        flag(f.json_braces >= 2),
+        flag(f.last_user_lines >= 20),
+    ]
+}
+
+/// Collects features as a sparse vector (for training, tests and explanations).
+#[derive(Default)]
+struct Collect {
+    items: Vec<(usize, u32)>,
+}
+
+impl Sink for Collect {
+    fn feature(&mut self, zone: usize, bucket: u32) {
+        self.items.push((zone, bucket));
+    }
+}
+
+/// The request's feature vector as sorted `(index, value)` pairs: hashed buckets scaled per
+/// zone (duplicates summed), then `N_BUCKETS + j` for dense feature `j`. A linear model's
+/// logit is `Σ value × weight[index]` — exactly what `learned.rs` computes without
+/// materialising this vector.
+pub fn sparse(req: &Request<'_>, f: &Features) -> Vec<(u32, f32)> {
+    let mut c = Collect::default();
+    visit(req, f, &mut c);
+    let mut counts = [0u32; ZONES];
+    for &(z, _) in &c.items {
+        counts[z] += 1;
+    }
+    let scale = zone_scale(&counts);
+    let mut v: Vec<(u32, f32)> = c.items.iter().map(|&(z, b)| (b, scale[z])).collect();
+    v.sort_by_key(|p| p.0);
+    let mut out: Vec<(u32, f32)> = Vec::with_capacity(v.len() + N_DENSE);
+    for (b, x) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == b => last.1 += x,
+            _ => out.push((b, x)),
+        }
+    }
+    for (j, x) in dense(f).into_iter().enumerate() {
+        if x != 0.0 {
+            out.push(((N_BUCKETS + j) as u32, x));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::extract;
+    use crate::request::Message;
+    use proptest::prelude::*;
+
+    fn vec_of(text: &str) -> Vec<(u32, f32)> {
+        let req = Request::from_text(text);
+        sparse(&req, &extract(&req))
+    }
+
+    #[test]
+    fn ascii_case_and_digits_fold() {
+        assert_eq!(vec_of("Hello World 42"), vec_of("hello world 17"));
+        assert_ne!(vec_of("hello world"), vec_of("world hello"));
+    }
+
+    #[test]
+    fn cjk_gets_character_ngrams() {
+        let v = vec_of("请把这句话翻译成英文");
+        // 10 characters: 10 unigrams + 9 bigrams + head/tail tags.
+        assert!(v.len() >= 19, "{}", v.len());
+    }
+
+    #[test]
+    fn long_turn_is_bounded() {
+        let doc = format!("Summarize:\n\n{}\n\nin one line", "word ".repeat(200_000));
+        let req = Request::from_text(&doc);
+        let mut c = Collect::default();
+        visit(&req, &extract(&req), &mut c);
+        assert!(c.items.len() < 2000, "{}", c.items.len());
+        let middle = c.items.iter().filter(|p| p.0 == MIDDLE).count();
+        assert!(middle > 0);
+    }
+
+    #[test]
+    fn earlier_turns_are_context() {
+        let req = Request {
+            messages: vec![
+                Message::new(Role::System, "You are terse."),
+                Message::user("write a poem"),
+                Message::new(Role::Assistant, "roses are red"),
+                Message::user("now shorter"),
+            ],
+            ..Default::default()
+        };
+        let mut c = Collect::default();
+        visit(&req, &extract(&req), &mut c);
+        assert!(c.items.iter().any(|p| p.0 == CONTEXT));
+        assert!(c.items.iter().any(|p| p.0 == INSTRUCTION));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_deterministic(s in "\\PC{0,3000}") {
+            let a = vec_of(&s);
+            let b = vec_of(&s);
+            prop_assert_eq!(&a, &b);
+            for (i, v) in &a {
+                prop_assert!((*i as usize) < N_BUCKETS + N_DENSE);
+                prop_assert!(v.is_finite());
+            }
+        }
+
+        #[test]
+        fn long_unicode_never_panics(s in "[a-zé中\\n ]{0,40}", n in 0usize..400) {
+            let text = s.repeat(n);
+            let _ = vec_of(&text);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+"""Training and evaluation of the learned capability classifier (issue #5)."""

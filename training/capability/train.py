@@ -1,0 +1,89 @@
+"""Train the capability classifier and write its artifact.
+
+    python -m training.capability.train                 # re-creates rust/src/classify/models/capability.bin
+    python -m training.capability.train --check         # retrain and verify the shipped file bit for bit
+    python -m training.capability.train --data my.jsonl --out my_model.bin   # your own traffic
+
+Features come from `routecore._core._hashed_features` (the router's Rust featuriser), the model
+is multinomial logistic regression with L2, fitted by a deterministic L-BFGS (training/capability/
+linear.py), quantised to i8 and written in the format `rust/src/classify/linear.rs` loads.
+`--data` JSONL rows are {"messages": [...]} or {"text": "..."} with a "label" among the ten
+classes; point `[routing] capability_model` at the output to use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import artifact
+from .data import CLASSES, Example, examples, split_of, user_examples
+from .linear import Design, featurize, softmax, train_softmax
+
+L2 = 2e-5
+ITERS = 250
+NAME = "learned-v1"
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    """Balance classes (inverse frequency, square-rooted so big classes still count)."""
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
+    w = np.sqrt(counts.sum() / np.maximum(counts, 1.0) / len(CLASSES))
+    return w[y]
+
+
+def macro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    f1s = []
+    for c in range(len(CLASSES)):
+        tp = float(((p == c) & (y == c)).sum())
+        fp = float(((p == c) & (y != c)).sum())
+        fn = float(((p != c) & (y == c)).sum())
+        if tp + fp + fn:
+            f1s.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(f1s))
+
+
+def fit(rows: list[Example], l2: float = L2, iters: int = ITERS) -> tuple[np.ndarray, Design, np.ndarray]:
+    x = featurize([e.request() for e in rows])
+    y = np.array([CLASSES.index(e.label) for e in rows])
+    w = train_softmax(x, y, len(CLASSES), l2, iters, class_weights(y))
+    return w, x, y
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, help="your labeled JSONL (default: the shared public data)")
+    ap.add_argument("--out", type=Path, default=artifact.MODELS / "capability.bin")
+    ap.add_argument("--check", action="store_true", help="verify the output file would not change")
+    ap.add_argument("--all", action="store_true", help="train on train+val+test (user data)")
+    a = ap.parse_args(argv)
+
+    rows = user_examples(a.data) if a.data else examples()
+    train = [e for e in rows if a.all or split_of(e.group) == "train"]
+    val = [e for e in rows if split_of(e.group) == "val"]
+    print(f"{len(rows)} examples, {len(train)} for training", file=sys.stderr)
+    w, _, _ = fit(train)
+    if val and not a.all:
+        xv = featurize([e.request() for e in val])
+        yv = np.array([CLASSES.index(e.label) for e in val])
+        pv = softmax(xv.matvec(artifact.dequantized(w))).argmax(axis=1)
+        print(f"validation macro-F1 (quantised weights): {macro_f1(yv, pv):.3f}", file=sys.stderr)
+    data = artifact.encode(NAME if not a.data else f"learned-user-{a.data.stem}", w)
+    digest = hashlib.sha256(data).hexdigest()
+    if a.check:
+        old = a.out.read_bytes() if a.out.exists() else b""
+        same = old == data
+        print(f"{'identical' if same else 'DIFFERENT'}: {a.out} sha256 {digest}")
+        return 0 if same else 1
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_bytes(data)
+    print(f"wrote {a.out} ({len(data)} bytes) sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

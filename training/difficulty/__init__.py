@@ -1,0 +1,1 @@
+"""Training and evaluation of the difficulty model (issue #5)."""
