@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterator
 
@@ -146,6 +147,32 @@ def test_total_timeout_mid_stream_never_hangs(fresh: MockProvider) -> None:
                 await d.complete(pin(router, "p"), REQ)
             assert time.perf_counter() - t < 0.7 + 0.5
             assert info.value.deadline_exceeded
+        finally:
+            await d.aclose()
+
+    run(go())
+
+
+def test_deadline_never_cancels_the_callers_own_work_between_chunks(fresh: MockProvider) -> None:
+    # One timer bounds the whole stream; while the caller's code runs it may only mark the deadline.
+    fresh.program("p", Scenario(inter_token_ms=20, tokens=40))
+
+    async def go() -> None:
+        router = router_for(make_config(fresh.url, ["p"], tier={"total_timeout_ms": 300}))
+        d = dispatcher(router)
+        try:
+            chunks = []
+            async for chunk in d.stream(pin(router, "p"), REQ):
+                chunks.append(chunk)
+                if len(chunks) == 3:  # role, tok0, then tok1: the first read after the head
+                    await asyncio.sleep(0.4)  # past the deadline, in the caller's code: not cancelled
+            assert chunks[-1]["error"]["error_type"] == "TotalTimeout"
+            assert text_of(chunks) == "tok0 tok1 "  # the next read noticed the deadline had passed
+            task = asyncio.current_task()
+            assert task is not None
+            if sys.version_info >= (3, 11):
+                assert task.cancelling() == 0
+            await asyncio.sleep(0.01)  # no stray cancellation left for the caller
         finally:
             await d.aclose()
 
