@@ -11,6 +11,7 @@ trying again can help (`retryable`): callers branch on the type, never on messag
     ├── ModelNotAllowedError (PermissionError)
     ├── BudgetExceeded                      a tenant budget refused; `.retry_after_s` says when it refills
     ├── NoModelAvailableError               every candidate filtered out (window, cost cap, deadline)
+    ├── StateUnavailableError               shared state (Redis) unreachable under `fail_closed`
     └── InternalError                       a bug in routecore (a Rust panic, caught)
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "NoModelAvailableError",
     "RequestTooLargeError",
     "RouteError",
+    "StateUnavailableError",
     "UnknownModelError",
 ]
 
@@ -130,6 +132,16 @@ class NoModelAvailableError(RouteError):
 
     status_code = 503
     code = "no_model_available"
+
+
+class StateUnavailableError(RouteError):
+    """Budgets are shared across replicas (`[state] backend = "redis"`), the store is
+    unreachable and `mode = "fail_closed"`: the request is refused rather than admitted
+    unchecked. Retry shortly; the router reconnects by itself."""
+
+    status_code = 503
+    code = "state_unavailable"
+    retryable = True
 
 
 class InternalError(RouteError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from .state import MemoryBackend, StateBackend, open_backend
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,13 +57,26 @@ class Router(_core.Router):
     @classmethod
     def from_toml(cls, text: str) -> Router:
         """Compile a router from TOML text."""
-        return _core.Router.__new__(cls, text, "toml")
+        return _start_state(_core.Router.__new__(cls, text, "toml"))
 
     @property
     def config(self) -> dict[str, Any]:
         """The validated config with every default filled in, as plain data."""
         result: dict[str, Any] = json.loads(self._config_json())
         return result
+
+    @property
+    def state(self) -> StateBackend:
+        """Where budgets and health live (`[state]`): `.name`, `.stats()`."""
+        backend: StateBackend = self.__dict__["_state"]
+        return backend
+
+    def close(self) -> None:
+        """Stop the state backend (a Redis backend hands its leases back). Idempotent."""
+        backend = self.__dict__.pop("_state", None)
+        if backend is not None:
+            backend.close()
+            self.__dict__["_state"] = MemoryBackend()
 
     def features(
         self,
@@ -195,6 +209,11 @@ class Router(_core.Router):
             d = pool.pop(asyncio.get_running_loop(), None)
             if d is not None:
                 await d.aclose()
+
+
+def _start_state(router: Router) -> Router:
+    router.__dict__["_state"] = open_backend(router, router.config.get("state", {}))
+    return router
 
 
 def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -4,13 +4,20 @@
 //! Reserve at decision time with the estimate; `settle` with the real usage afterwards, or
 //! `refund` when the call failed. Tenants the config does not name get their own buckets from
 //! the `default` template, created on first use (so a million tenants cost ~100 bytes each).
+//!
+//! With a shared state store (`[state] backend = "redis"`) the store switches to `Leased`:
+//! reservations draw on allowances leased from the global buckets (`lease.rs`). When the store
+//! is unreachable it runs either `Fallback` (these local buckets at limit ÷ expected replicas)
+//! or `Closed` (budgeted requests refused with `StateUnavailable`), as configured.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use compact_str::CompactString;
 use parking_lot::Mutex;
 
 use crate::error::{BudgetLimit, Error, Result};
+use crate::lease::{LeaseTable, Limits, Take};
 use crate::policy::TenantSpec;
 
 const SHARDS: usize = 64;
@@ -124,6 +131,8 @@ impl TenantBuckets {
 pub struct Reservation {
     pub tokens: f64,
     pub usd: f64,
+    /// Taken from a leased allowance (settles there, whatever the mode is by then).
+    pub leased: bool,
 }
 
 struct Limit {
@@ -133,23 +142,69 @@ struct Limit {
 }
 
 fn limits(spec: &TenantSpec) -> [Option<Limit>; 3] {
+    scaled_limits(spec, 1.0)
+}
+
+fn scaled_limits(spec: &TenantSpec, scale: f64) -> [Option<Limit>; 3] {
     [
         spec.requests_per_min.map(|c| Limit {
             kind: BudgetLimit::RequestsPerMin,
-            capacity: c,
+            capacity: c * scale,
             window_ms: 60_000.0,
         }),
         spec.tokens_per_min.map(|c| Limit {
             kind: BudgetLimit::TokensPerMin,
-            capacity: c,
+            capacity: c * scale,
             window_ms: 60_000.0,
         }),
         spec.usd_per_window.map(|c| Limit {
             kind: BudgetLimit::UsdPerWindow,
-            capacity: c,
+            capacity: c * scale,
             window_ms: spec.usd_window_s * 1000.0,
         }),
     ]
+}
+
+/// The tenant's limits in the shape the shared store takes (capacity 0 = unlimited).
+pub fn lease_limits(spec: &TenantSpec) -> Limits {
+    let l = limits(spec);
+    Limits {
+        capacity: std::array::from_fn(|i| l[i].as_ref().map_or(0.0, |l| l.capacity)),
+        window_ms: std::array::from_fn(|i| l[i].as_ref().map_or(60_000.0, |l| l.window_ms)),
+    }
+}
+
+/// Where reservations are taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// This process's own buckets (no shared store).
+    Local = 0,
+    /// Allowances leased from the shared store.
+    Leased = 1,
+    /// Store unreachable, `fail_open`: own buckets at limit × `fallback_scale`.
+    Fallback = 2,
+    /// Store unreachable, `fail_closed`: budgeted requests are refused.
+    Closed = 3,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "local" => Mode::Local,
+            "leased" => Mode::Leased,
+            "fallback" => Mode::Fallback,
+            "closed" => Mode::Closed,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Local => "local",
+            Mode::Leased => "leased",
+            Mode::Fallback => "fallback",
+            Mode::Closed => "closed",
+        }
+    }
 }
 
 type Shard = Mutex<HashMap<CompactString, TenantBuckets, ahash::RandomState>>;
@@ -157,6 +212,11 @@ type Shard = Mutex<HashMap<CompactString, TenantBuckets, ahash::RandomState>>;
 pub struct BudgetStore {
     shards: Vec<Shard>,
     hasher: ahash::RandomState,
+    pub leases: LeaseTable,
+    mode: AtomicU8,
+    /// On an unreachable store mid-request: fall back to local buckets (else refuse).
+    fail_open: AtomicBool,
+    fallback_scale: AtomicU64,
 }
 
 impl Default for BudgetStore {
@@ -172,14 +232,39 @@ impl BudgetStore {
                 .map(|_| Mutex::new(HashMap::with_hasher(ahash::RandomState::new())))
                 .collect(),
             hasher: ahash::RandomState::new(),
+            leases: LeaseTable::new(),
+            mode: AtomicU8::new(Mode::Local as u8),
+            fail_open: AtomicBool::new(true),
+            fallback_scale: AtomicU64::new(1.0f64.to_bits()),
         }
     }
 
-    fn shard(&self, tenant: &str) -> &Shard {
-        &self.shards[(self.hasher.hash_one(tenant) as usize) % SHARDS]
+    pub fn mode(&self) -> Mode {
+        match self.mode.load(Ordering::Relaxed) {
+            1 => Mode::Leased,
+            2 => Mode::Fallback,
+            3 => Mode::Closed,
+            _ => Mode::Local,
+        }
     }
 
-    /// Take one request, `tokens` and `usd` from the tenant's buckets, all or nothing.
+    pub fn set_mode(&self, m: Mode) {
+        self.mode.store(m as u8, Ordering::Relaxed);
+    }
+
+    /// How an unreachable store is handled: `fail_open` with local limits × `scale`
+    /// (1 / expected replicas), or refusal.
+    pub fn set_failure_policy(&self, fail_open: bool, scale: f64) {
+        self.fail_open.store(fail_open, Ordering::Relaxed);
+        self.fallback_scale
+            .store(scale.clamp(1e-9, 1.0).to_bits(), Ordering::Relaxed);
+    }
+
+    fn scale(&self) -> f64 {
+        f64::from_bits(self.fallback_scale.load(Ordering::Relaxed))
+    }
+
+    /// Take one request, `tokens` and `usd`, wherever the mode says.
     pub fn reserve(
         &self,
         tenant: &str,
@@ -191,7 +276,52 @@ impl BudgetStore {
         if !spec.has_budget() {
             return Ok(Reservation::default());
         }
-        let lims = limits(spec);
+        let mut mode = self.mode();
+        if mode == Mode::Leased {
+            match self
+                .leases
+                .reserve(tenant, lease_limits(spec), [1.0, tokens, usd], now_ms)
+            {
+                Take::Admitted => {
+                    return Ok(Reservation {
+                        tokens,
+                        usd,
+                        leased: true,
+                    })
+                }
+                Take::Refused(e) => return Err(e),
+                Take::Unreachable if self.fail_open.load(Ordering::Relaxed) => {
+                    mode = Mode::Fallback
+                }
+                Take::Unreachable => mode = Mode::Closed,
+            }
+        }
+        match mode {
+            Mode::Closed => Err(Error::StateUnavailable {
+                message: format!(
+                    "budgets of tenant {tenant:?} are shared across replicas and the state store is unreachable (state.mode = \"fail_closed\")"
+                ),
+            }),
+            Mode::Fallback => self.reserve_local(tenant, spec, tokens, usd, now_ms, self.scale()),
+            _ => self.reserve_local(tenant, spec, tokens, usd, now_ms, 1.0),
+        }
+    }
+
+    fn shard(&self, tenant: &str) -> &Shard {
+        &self.shards[(self.hasher.hash_one(tenant) as usize) % SHARDS]
+    }
+
+    /// Take one request, `tokens` and `usd` from the tenant's own buckets, all or nothing.
+    fn reserve_local(
+        &self,
+        tenant: &str,
+        spec: &TenantSpec,
+        tokens: f64,
+        usd: f64,
+        now_ms: u32,
+        scale: f64,
+    ) -> Result<Reservation> {
+        let lims = scaled_limits(spec, scale);
         let amounts = [1.0, tokens, usd];
         let mut map = self.shard(tenant).lock();
         let entry = match map.get_mut(tenant) {
@@ -216,7 +346,11 @@ impl BudgetStore {
             }
         }
         entry.adjust(&lims, amounts);
-        Ok(Reservation { tokens, usd })
+        Ok(Reservation {
+            tokens,
+            usd,
+            leased: false,
+        })
     }
 
     /// Replace a reservation by the actual usage (positive delta charges more, negative refunds).
@@ -231,20 +365,34 @@ impl BudgetStore {
         self.apply(
             tenant,
             spec,
+            r.leased,
             [0.0, actual_tokens - r.tokens, actual_usd - r.usd],
         );
     }
 
     /// Give a reservation back (the request never reached a provider, or every attempt failed).
     pub fn refund(&self, tenant: &str, spec: &TenantSpec, r: Reservation) {
-        self.apply(tenant, spec, [-1.0, -r.tokens, -r.usd]);
+        self.apply(tenant, spec, r.leased, [-1.0, -r.tokens, -r.usd]);
     }
 
-    fn apply(&self, tenant: &str, spec: &TenantSpec, deltas: [f64; 3]) {
+    fn apply(&self, tenant: &str, spec: &TenantSpec, leased: bool, deltas: [f64; 3]) {
         if !spec.has_budget() {
             return;
         }
-        let lims = limits(spec);
+        if leased {
+            // The ledger must see it even if the store is down now: it is flushed later.
+            let now = 0; // only stamps a fresh entry; the next reserve restamps it
+            self.leases.adjust(tenant, lease_limits(spec), deltas, now);
+            return;
+        }
+        let lims = scaled_limits(
+            spec,
+            if self.mode() == Mode::Fallback {
+                self.scale()
+            } else {
+                1.0
+            },
+        );
         let mut map = self.shard(tenant).lock();
         if let Some(entry) = map.get_mut(tenant) {
             entry.adjust(&lims, deltas);
@@ -253,6 +401,18 @@ impl BudgetStore {
 
     /// Current levels (requests, tokens, usd) after refill, for tests and `/metrics`.
     pub fn levels(&self, tenant: &str, spec: &TenantSpec, now_ms: u32) -> Option<[f64; 3]> {
+        if self.mode() == Mode::Leased {
+            let lims = limits(spec);
+            return self.leases.allowance(tenant).map(|a| {
+                std::array::from_fn(|i| {
+                    if lims[i].is_some() {
+                        a[i]
+                    } else {
+                        f64::INFINITY
+                    }
+                })
+            });
+        }
         let lims = limits(spec);
         let mut map = self.shard(tenant).lock();
         let e = map.get_mut(tenant)?;
@@ -267,7 +427,7 @@ impl BudgetStore {
     }
 
     pub fn tenants(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().len()).sum()
+        self.shards.iter().map(|s| s.lock().len()).sum::<usize>() + self.leases.tenants()
     }
 }
 

@@ -62,6 +62,9 @@ pub enum Error {
     },
     /// Every candidate was filtered out (context window, cost cap, deadline, model quotas).
     NoModelAvailable { message: String },
+    /// The shared state store (`[state]`, e.g. Redis) is unreachable and `mode = "fail_closed"`:
+    /// budgets cannot be enforced across replicas, so budgeted requests are refused.
+    StateUnavailable { message: String },
     /// A bug: a panic caught at the boundary, or an invariant that failed.
     Internal(String),
 }
@@ -103,6 +106,7 @@ impl fmt::Display for Error {
                 limit.as_str()
             ),
             Error::NoModelAvailable { message } => write!(f, "no model available: {message}"),
+            Error::StateUnavailable { message } => write!(f, "shared state unavailable: {message}"),
             Error::Internal(m) => write!(f, "internal error in routecore (please report): {m}"),
         }
     }

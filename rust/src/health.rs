@@ -108,6 +108,8 @@ pub struct HealthSnapshot {
     pub consecutive_failures: u32,
     pub latency_misses: u32,
     pub opened_total: u32,
+    /// While open: when it half-opens (router clock, ms).
+    pub open_until_ms: u32,
 }
 
 const TTFT_RING: usize = 64;
@@ -297,7 +299,23 @@ impl ModelHealth {
             consecutive_failures: g.consecutive_failures,
             latency_misses: g.misses.len() as u32,
             opened_total: g.opened_total,
+            open_until_ms: g.open_until_ms,
         }
+    }
+
+    /// Open the breaker until `until_ms` because another replica saw the deployment fail
+    /// (shared health). Extends an open breaker, never shortens it; not counted in
+    /// `opened_total`, so a replica does not re-announce what it was told. After `until_ms`
+    /// the usual half-open probe decides.
+    pub fn force_open(&self, until_ms: u32, cfg: &RawResilience) {
+        let mut g = self.inner.lock();
+        if g.state == BreakerState::Open && g.open_until_ms >= until_ms {
+            return;
+        }
+        g.state = BreakerState::Open;
+        g.open_until_ms = until_ms;
+        g.probe_started_ms = None;
+        self.publish(&g, cfg);
     }
 }
 
@@ -402,6 +420,25 @@ mod tests {
             h.record(&ok(900.0), 250.0, i * 1000, &cfg);
         }
         assert_eq!(h.snapshot().state, BreakerState::Open);
+    }
+
+    #[test]
+    fn force_open_blocks_until_then_probes() {
+        let cfg = RawResilience::default();
+        let h = ModelHealth::new(100.0);
+        h.force_open(1000, &cfg);
+        assert!(h.view(10).blocked);
+        assert!(!h.allow(10, &cfg));
+        assert_eq!(h.snapshot().opened_total, 0, "not re-announced");
+        h.force_open(500, &cfg);
+        assert_eq!(h.snapshot().open_until_ms, 1000, "never shortened");
+        assert!(!h.view(1000).blocked);
+        assert!(
+            h.allow(1000, &cfg),
+            "half-open probe after the forced window"
+        );
+        h.record(&ok(50.0), 500.0, 1001, &cfg);
+        assert_eq!(h.snapshot().state, BreakerState::Closed);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod error;
 pub mod features;
 pub mod guards;
 pub mod health;
+pub mod lease;
 pub mod policy;
 pub mod request;
 pub mod router;

@@ -419,6 +419,19 @@ impl Router {
     pub fn tenants_tracked(&self) -> usize {
         self.budgets.tenants()
     }
+
+    /// The budget store (shared-state leases and modes, `bindings/state.rs`).
+    pub fn budgets(&self) -> &BudgetStore {
+        &self.budgets
+    }
+
+    /// Open `model`'s breaker for `for_ms` because another replica saw it fail.
+    pub fn force_open(&self, model: &str, for_ms: u32) -> Result<()> {
+        let id = self.model_id(model)?;
+        let until = self.now_ms().saturating_add(for_ms);
+        self.health[id as usize].force_open(until, &self.policy.resilience);
+        Ok(())
+    }
 }
 
 fn splitmix64(mut z: u64) -> u64 {

@@ -59,6 +59,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             "BudgetExceeded"
         }
         Error::NoModelAvailable { .. } => "NoModelAvailableError",
+        Error::StateUnavailable { .. } => "StateUnavailableError",
         Error::Internal(_) => "InternalError",
     };
     let exc = module.getattr(class)?.call((e.to_string(),), Some(&kw))?;

@@ -6,6 +6,7 @@ mod errors;
 mod guards;
 mod learning;
 mod router;
+mod state;
 
 use pyo3::prelude::*;
 
@@ -52,6 +53,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<router::PyRouter>()?;
     m.add_class::<decision::PyDecision>()?;
     guards::register(m)?;
+    state::register(m)?;
     m.add_function(wrap_pyfunction!(estimate_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(default_config_toml, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;

@@ -18,7 +18,7 @@ use crate::router::Router;
 
 #[pyclass(module = "routecore._core", name = "Router", subclass, frozen)]
 pub struct PyRouter {
-    inner: Arc<Router>,
+    pub(crate) inner: Arc<Router>,
 }
 
 fn core_err(py: Python<'_>, e: Error) -> PyErr {

@@ -392,6 +392,8 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         resolve(&mut is, "resilience.refusal_fallback".into(), m);
     }
 
+    check_state(&mut is, &raw.state);
+
     if !is.0.is_empty() {
         return Err(Error::Config(is.0));
     }
@@ -461,4 +463,45 @@ fn tenant_spec(
         is.add(format!("{p}.min_tier"), "must be <= max_tier");
     }
     spec
+}
+
+fn check_state(is: &mut Issues, s: &super::raw::RawState) {
+    if !matches!(s.backend.as_str(), "memory" | "redis") {
+        is.add(
+            "state.backend",
+            format!("unknown backend {:?}; expected memory or redis", s.backend),
+        );
+    }
+    if !matches!(s.mode.as_str(), "fail_open" | "fail_closed") {
+        is.add(
+            "state.mode",
+            format!(
+                "unknown mode {:?}; expected fail_open or fail_closed",
+                s.mode
+            ),
+        );
+    }
+    if s.backend == "redis"
+        && !(s.url.starts_with("redis://")
+            || s.url.starts_with("rediss://")
+            || s.url.starts_with("unix://"))
+    {
+        is.add("state.url", "must be a redis://, rediss:// or unix:// URL");
+    }
+    if s.expected_replicas == 0 {
+        is.add("state.expected_replicas", "must be >= 1");
+    }
+    if !(s.lease_fraction > 0.0 && s.lease_fraction <= 1.0) {
+        is.add(
+            "state.lease_fraction",
+            format!("must be within (0, 1] (got {})", s.lease_fraction),
+        );
+    }
+    for (k, v) in [
+        ("lease_idle_s", s.lease_idle_s),
+        ("sync_interval_ms", s.sync_interval_ms),
+        ("timeout_ms", s.timeout_ms),
+    ] {
+        is.positive(format!("state.{k}"), v);
+    }
 }

@@ -24,6 +24,8 @@ pub struct RawConfig {
     pub routing: RawRouting,
     #[serde(default)]
     pub resilience: RawResilience,
+    #[serde(default)]
+    pub state: RawState,
 }
 
 fn one() -> u32 {
@@ -100,10 +102,10 @@ pub struct RawWeights {
     pub user_tier: f64,
     pub capability: f64,
     pub structure: f64,
-}
-
     /// Predicted difficulty (learned model; ignored when the classifier gives none).
     pub difficulty: f64,
+}
+
 impl Default for RawWeights {
     fn default() -> Self {
         RawWeights {
@@ -112,9 +114,9 @@ impl Default for RawWeights {
             user_tier: 0.3,
             capability: 0.8,
             structure: 0.4,
+            difficulty: 0.6,
         }
     }
-            difficulty: 0.6,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -148,8 +150,6 @@ pub struct RawRouting {
     pub default_output_tokens: u32,
     /// Requests larger than this are refused before any work (bytes of text).
     pub max_input_bytes: u64,
-}
-
     /// Capability classifier: "keywords" (the cue-phrase model, default until the learned
     /// model reaches the accuracy target) or "learned" (the shipped model, or
     /// `capability_model`).
@@ -157,6 +157,8 @@ pub struct RawRouting {
     /// A capability model artifact trained with `python -m training.capability.train`
     /// (a path; relative paths resolve against the config file's directory).
     pub capability_model: Option<String>,
+}
+
 impl Default for RawRouting {
     fn default() -> Self {
         RawRouting {
@@ -164,10 +166,10 @@ impl Default for RawRouting {
             fallbacks_for_pinned: true,
             default_output_tokens: 300,
             max_input_bytes: 32 << 20,
-        }
-    }
             classifier: "keywords".into(),
             capability_model: None,
+        }
+    }
 }
 
 /// Settings of the async provider layer and of the health tracker in the core.
@@ -212,6 +214,47 @@ impl Default for RawResilience {
             latency_miss_window_s: 3600.0,
             continue_after_truncation: false,
             refusal_fallback: None,
+        }
+    }
+}
+
+/// Where budgets, rate limits and shared health live: this process (`memory`) or a Redis
+/// (Valkey) server shared by every replica. Read by `python/routecore/state/`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawState {
+    /// "memory" (in-process, the default) or "redis".
+    pub backend: String,
+    pub url: String,
+    /// When Redis is unreachable: "fail_open" (local limits ÷ `expected_replicas`) or
+    /// "fail_closed" (budgeted requests refused with `StateUnavailableError`, HTTP 503).
+    pub mode: String,
+    /// Replicas sharing the limits; in fail-open each enforces its share of every limit.
+    pub expected_replicas: u32,
+    /// Prefix of every key (several deployments can share one Redis).
+    pub key_prefix: String,
+    /// A lease tops a replica's allowance up to this share of each limit.
+    pub lease_fraction: f64,
+    /// Allowance unused this long goes back to Redis.
+    pub lease_idle_s: f64,
+    /// Period of the background thread (refills, returns, health).
+    pub sync_interval_ms: f64,
+    /// Socket timeout of one Redis call; slower counts as unreachable.
+    pub timeout_ms: f64,
+}
+
+impl Default for RawState {
+    fn default() -> Self {
+        RawState {
+            backend: "memory".into(),
+            url: "redis://127.0.0.1:6379/0".into(),
+            mode: "fail_open".into(),
+            expected_replicas: 1,
+            key_prefix: "rc".into(),
+            lease_fraction: 0.05,
+            lease_idle_s: 5.0,
+            sync_interval_ms: 20.0,
+            timeout_ms: 50.0,
         }
     }
 }

@@ -1,0 +1,202 @@
+"""The Redis backend: lease budgets from Redis, share breakers, survive Redis going away.
+
+One daemon thread per router does all the network work:
+
+* every `sync_interval_ms`: refill the tenants the core queued below their low-water mark
+  (one pipelined round trip for all of them) and install the grants;
+* every 250 ms: hand back idle tenants' allowance and busy tenants' surplus (and debts);
+* every health period: publish breaker openings, force-open what other replicas opened.
+
+`route()` only meets the network for a tenant this replica holds no lease for (one
+synchronous fetch, at most `timeout_ms`). When Redis is unreachable the core switches to
+`fallback` (fail-open: local limits ÷ `expected_replicas`) or `closed` (fail-closed:
+`StateUnavailableError`); the thread probes with backoff and switches back by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from .. import _core
+from .health_sync import HealthSync
+from .redis import Floats3, LeaseCall, RedisStore
+
+__all__ = ["RedisBackend"]
+
+log = logging.getLogger("routecore.state")
+
+_ZERO: Floats3 = (0.0, 0.0, 0.0)
+_RETURN_EVERY_S = 0.25
+
+
+class RedisBackend:
+    name = "redis"
+
+    def __init__(self, router: _core.Router, cfg: dict[str, Any]) -> None:
+        self._router = router
+        self._fail_open = cfg["mode"] == "fail_open"
+        self._replicas = max(1, int(cfg["expected_replicas"]))
+        self._fraction = float(cfg["lease_fraction"])
+        self._idle_ms = int(float(cfg["lease_idle_s"]) * 1000)
+        self._interval = float(cfg["sync_interval_ms"]) / 1000
+        self._health_every = max(self._interval, 0.1)
+        self.replica = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.store = RedisStore(
+            cfg["url"],
+            prefix=cfg["key_prefix"],
+            timeout_s=float(cfg["timeout_ms"]) / 1000,
+            replica=self.replica,
+        )
+        self.health = HealthSync(router, self.store)
+        self.up = False
+        self.outages = 0
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._down_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        _core._state_attach(
+            self._router,
+            self._fetch,
+            fail_open=self._fail_open,
+            fallback_scale=1.0 / self._replicas,
+            lease_fraction=self._fraction,
+        )
+        try:
+            self.store.ping()
+            self._set_up()
+        except (RedisError, OSError) as e:
+            self._set_down(e)
+        self._thread = threading.Thread(target=self._run, name="routecore-state", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread and hand every lease back (best effort, bounded by the timeout)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.up:
+            try:
+                self._flush_returns(all_=True)
+            except (RedisError, OSError) as e:
+                log.warning("routecore: leases not returned at close (%s); they expire in Redis", e)
+        _core._state_attach(
+            self._router, None, fail_open=self._fail_open, fallback_scale=1.0, lease_fraction=self._fraction
+        )
+        self.store.close()
+
+    def stats(self) -> dict[str, Any]:
+        c = dict(_core._state_counters(self._router))
+        c.update(
+            backend=self.name,
+            up=self.up,
+            outages=self.outages,
+            errors=self.errors,
+            round_trips=self.store.round_trips,
+            health_published=self.health.published,
+            health_forced=self.health.forced,
+        )
+        return c
+
+    # ------------------------------------------------------------------ up / down
+
+    def _set_up(self) -> None:
+        self.up = True
+        _core._state_set_mode(self._router, "leased")
+
+    def _set_down(self, e: BaseException) -> None:
+        with self._down_lock:
+            if not self.up and self.outages:
+                return
+            self.up = False
+            self.outages += 1
+            mode = "fallback" if self._fail_open else "closed"
+            _core._state_set_mode(self._router, mode)
+        log.warning(
+            "routecore: Redis unreachable (%s); budgets now %s",
+            e,
+            f"local at 1/{self._replicas} of each limit (fail_open)"
+            if self._fail_open
+            else "refused (fail_closed)",
+        )
+
+    # ------------------------------------------------------------------ the sync path
+
+    def _fetch(
+        self, tenant: str, cap: Floats3, win: Floats3, want: Floats3, need: Floats3
+    ) -> tuple[Floats3, Floats3] | None:
+        """Called by the core inside `route()` for a tenant with no usable lease."""
+        if not self.up:
+            return None
+        try:
+            return self.store.lease_now((tenant, cap, win, want, need, _ZERO))
+        except (RedisError, OSError) as e:
+            self.errors += 1
+            self._set_down(e)
+            return None
+
+    # ------------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        last_return = last_health = 0.0
+        backoff = self._interval
+        while not self._stop.wait(self._interval if self.up else backoff):
+            now = time.monotonic()
+            try:
+                if not self.up:
+                    self.store.ping()
+                    self._flush_returns(all_=False)  # what settled during the outage
+                    self._set_up()
+                    log.warning("routecore: Redis is back; budgets leased again")
+                    backoff = self._interval
+                self._refill()
+                if now - last_return >= _RETURN_EVERY_S:
+                    last_return = now
+                    self._flush_returns(all_=False)
+                if now - last_health >= self._health_every:
+                    with_stats = int(now) != int(last_health)
+                    last_health = now
+                    self.health.tick(with_stats)
+            except (RedisError, OSError) as e:
+                self.errors += 1
+                if self.up:
+                    self._set_down(e)
+                backoff = min(1.0, backoff * 2) * random.uniform(0.8, 1.2)
+            except Exception:  # a bug here must not kill the thread (budgets would freeze)
+                self.errors += 1
+                log.exception("routecore: state sync failed")
+
+    def _refill(self) -> None:
+        wants = _core._lease_wants(self._router)
+        if not wants:
+            return
+        calls: list[LeaseCall] = [(t, cap, win, want, _ZERO, _ZERO) for t, cap, win, want, _give in wants]
+        for (tenant, cap, win, _w, _n, _g), (granted, wait) in zip(
+            calls, self.store.lease_many(calls), strict=True
+        ):
+            _core._lease_install(self._router, tenant, cap, win, _ZERO, granted, wait)
+
+    def _flush_returns(self, *, all_: bool) -> None:
+        rows = _core._lease_returns(self._router, self._idle_ms, all_)
+        if not rows:
+            return
+        calls: list[LeaseCall] = [(t, cap, win, _ZERO, _ZERO, give) for t, cap, win, _want, give in rows]
+        try:
+            self.store.lease_many(calls)
+        except (RedisError, OSError):
+            # Not handed back: keep it locally (and in the ledger) for the next attempt.
+            for t, cap, win, _want, give in rows:
+                _core._lease_restore(self._router, t, cap, win, give)
+            raise
