@@ -183,6 +183,8 @@ def test_budget_window_and_delay_rules() -> None:
     assert hedge_delay_s(80.0, {}, 300.0, 1000.0) == pytest.approx(0.08)
     seen = {"ttft_p95_ms": 120.0, "ttft_samples": 50}
     assert hedge_delay_s(None, seen, 300.0, 1000.0) == pytest.approx(0.12)
+    loopback = {"ttft_p95_ms": 0.8, "ttft_samples": 50}  # scheduling jitter, not a slow provider
+    assert hedge_delay_s(None, loopback, 300.0, 1000.0) == pytest.approx(0.01)
     few = {"ttft_p95_ms": 120.0, "ttft_samples": 3}
     assert hedge_delay_s(None, few, 300.0, 1000.0) == pytest.approx(0.45)
     assert hedge_delay_s(None, {}, 300.0, 200.0) == pytest.approx(0.18)  # below first-token timeout

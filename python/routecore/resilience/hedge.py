@@ -9,6 +9,10 @@ from typing import Any
 from routecore.resilience.window import SlidingCounts
 
 _MIN_SAMPLES = 20  # below this a p95 is noise; use the configured nominal TTFT instead
+# A derived delay below this races the event loop, not the provider: uvloop's clock moves in
+# whole milliseconds once per loop turn, so a 1 ms p95 (loopback, a local model) hedged ~10% of
+# calls on scheduling jitter alone, each closing a pooled connection.
+_MIN_DERIVED_MS = 10.0
 
 
 class HedgeBudget:
@@ -39,8 +43,8 @@ class HedgeBudget:
 def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nominal_ttft_ms: float,
                   first_token_timeout_ms: float) -> float:
     """Configured delay wins; else the model's observed TTFT p95 (so ~5% of requests hedge when the
-    model behaves as usual); else 1.5x its nominal TTFT. Never at or past the first-token timeout,
-    where the hedge would merely be a fallback."""
+    model behaves as usual), at least ``_MIN_DERIVED_MS``; else 1.5x its nominal TTFT. Never at or
+    past the first-token timeout, where the hedge would merely be a fallback."""
     if configured_ms is not None:
         ms = configured_ms
     else:
@@ -48,7 +52,7 @@ def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nomina
         # Samples behind the p95, not requests: failed attempts add requests but no TTFT.
         samples = health.get("ttft_samples", 0)
         if isinstance(p95, (int, float)) and p95 > 0 and samples >= _MIN_SAMPLES:
-            ms = float(p95)
+            ms = max(float(p95), _MIN_DERIVED_MS)
         else:
             ms = 1.5 * nominal_ttft_ms
     return max(0.001, min(ms, 0.9 * first_token_timeout_ms)) / 1000.0
