@@ -50,7 +50,10 @@ pub struct PyInjection {
 #[pymethods]
 impl PyInjection {
     fn __repr__(&self) -> String {
-        format!("Injection(verdict={:?}, score={:.2}, signals={:?})", self.verdict, self.score, self.signals)
+        format!(
+            "Injection(verdict={:?}, score={:.2}, signals={:?})",
+            self.verdict, self.score, self.signals
+        )
     }
 }
 
@@ -64,7 +67,11 @@ pub struct PyScanResult {
 #[pymethods]
 impl PyScanResult {
     fn __repr__(&self, py: Python<'_>) -> String {
-        format!("ScanResult(injection={}, pii={})", self.injection.borrow(py).__repr__(), self.pii.len())
+        format!(
+            "ScanResult(injection={}, pii={})",
+            self.injection.borrow(py).__repr__(),
+            self.pii.len()
+        )
     }
 }
 
@@ -142,7 +149,10 @@ pub fn scan(py: Python<'_>, text_or_messages: &Bound<'_, PyAny>) -> PyResult<PyS
         verdict: best.map_or("benign", |b| b.result.injection.verdict.as_str()),
         signals,
     };
-    Ok(PyScanResult { injection: Py::new(py, injection)?, pii })
+    Ok(PyScanResult {
+        injection: Py::new(py, injection)?,
+        pii,
+    })
 }
 
 /// The text with every PII span replaced by its type in brackets (`[EMAIL]`, `[CREDIT_CARD]`…).

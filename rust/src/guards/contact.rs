@@ -25,7 +25,10 @@ fn letter_before(bytes: &[u8], end: usize, floor: usize) -> Option<usize> {
     while start > floor && (0x80..0xC0).contains(&bytes[start]) {
         start -= 1;
     }
-    let c = std::str::from_utf8(&bytes[start..end]).ok()?.chars().next()?;
+    let c = std::str::from_utf8(&bytes[start..end])
+        .ok()?
+        .chars()
+        .next()?;
     (c.is_alphabetic() && (c as u32) < 0x2E80).then_some(end - start)
 }
 
@@ -228,8 +231,14 @@ mod tests {
             vec!["a.b+c@x.co.uk", "d@e.io"]
         );
         assert!(run(scan_emails, "@user hi, foo@bar, x@1.2").is_empty());
-        assert_eq!(run(scan_emails, "an jürgen.müller@example.de!"), vec!["jürgen.müller@example.de"]);
-        assert_eq!(run(scan_emails, "邮箱：bob@example.com"), vec!["bob@example.com"]);
+        assert_eq!(
+            run(scan_emails, "an jürgen.müller@example.de!"),
+            vec!["jürgen.müller@example.de"]
+        );
+        assert_eq!(
+            run(scan_emails, "邮箱：bob@example.com"),
+            vec!["bob@example.com"]
+        );
     }
 
     #[test]
