@@ -86,10 +86,7 @@ def test_request_side_errors_do_not_count(kind: str) -> None:
     assert r.health("m")["state"] == "closed" and r.health("m")["consecutive_failures"] == 0
 
 
-@pytest.mark.parametrize("kind", ["timeout", "connect", "server", "rate_limited", "bad_response",
-                                  pytest.param("auth", marks=pytest.mark.xfail(
-                                      strict=True, reason="rust/src/health.rs: Auth is parsed but "
-                                      "counts_against_deployment() leaves it out"))])
+@pytest.mark.parametrize("kind", ["timeout", "connect", "server", "rate_limited", "bad_response", "auth"])
 def test_deployment_errors_count(kind: str) -> None:
     r = health_router(breaker_consecutive_failures=2)
     fail(r, 2, kind)
@@ -106,8 +103,9 @@ def test_dead_deployment_reaction_and_recovery(mock: MockProvider) -> None:
     """Requests that reach a dead deployment before its breaker opens, and recovery by probe."""
     mock.reset()
     mock.program("p", Scenario(fault="reset"))
-    router = router_for(make_config(mock.url, ["p", "f"], breaker_consecutive_failures=3,
-                                    breaker_open_ms=300, max_attempts=2))
+    router = router_for(
+        make_config(mock.url, ["p", "f"], breaker_consecutive_failures=3, breaker_open_ms=300, max_attempts=2)
+    )
 
     async def go() -> None:
         d = dispatcher(router)

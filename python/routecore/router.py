@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from .errors import InvalidRequestError
 from .state import MemoryBackend, StateBackend, open_backend
 
 if TYPE_CHECKING:
@@ -71,8 +72,37 @@ class Router(_core.Router):
         backend: StateBackend = self.__dict__["_state"]
         return backend
 
+    def feedback(
+        self,
+        request_id: str,
+        *,
+        score: float | bool | None = None,
+        kind: str = "thumbs",
+        latency_ms: float | None = None,
+    ) -> bool:
+        """Tell the router how a request went; the bandit (`[bandit]`) learns from it.
+
+        ``kind``: ``thumbs`` (score True/False or 1/0; -1 counts as 0), ``task_success``
+        (score 0..1 or bool), ``retry`` and ``abandon`` (the user had to ask again or gave up:
+        quality 0, no score needed). Returns False when the request is unknown, too old, or
+        already rated."""
+        if kind in ("retry", "abandon"):
+            quality = 0.0
+        elif kind in ("thumbs", "task_success"):
+            if score is None:
+                raise InvalidRequestError(f"feedback of kind {kind!r} needs a score", path="score")
+            quality = max(0.0, float(score))
+        else:
+            raise InvalidRequestError(
+                f"unknown feedback kind {kind!r}; expected thumbs, task_success, retry or abandon",
+                path="kind",
+            )
+        return self._feedback(request_id, min(1.0, quality), latency_ms=latency_ms)
+
     def close(self) -> None:
-        """Stop the state backend (a Redis backend hands its leases back). Idempotent."""
+        """Stop the state backend (a Redis backend hands its leases back) and save the bandit's
+        state (`bandit.state_file`). Idempotent."""
+        _save_bandit(self)
         backend = self.__dict__.pop("_state", None)
         if backend is not None:
             backend.close()
@@ -213,7 +243,18 @@ class Router(_core.Router):
 
 def _start_state(router: Router) -> Router:
     router.__dict__["_state"] = open_backend(router, router.config.get("state", {}))
+    path = router.config.get("bandit", {}).get("state_file")
+    if path and Path(path).exists():
+        router.load_bandit_state(Path(path).read_text(encoding="utf-8"))
     return router
+
+
+def _save_bandit(router: Router) -> None:
+    path = router.config.get("bandit", {}).get("state_file")
+    if path:
+        tmp = Path(path).with_suffix(".tmp")
+        tmp.write_text(router.bandit_state(), encoding="utf-8")
+        tmp.replace(path)  # atomic: a crash mid-write never leaves half a state
 
 
 def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

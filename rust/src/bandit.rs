@@ -17,6 +17,7 @@ use crate::capability::Capability;
 use crate::policy::ModelId;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BanditConfig {
     /// Learn and act (false: the bandit does nothing).
     pub enabled: bool,
@@ -33,6 +34,8 @@ pub struct BanditConfig {
     pub min_share: f64,
     /// Multiplier applied to the posterior counts per update (1.0: no forgetting).
     pub decay: f64,
+    /// Where the Python layer keeps the learned state across restarts (JSON).
+    pub state_file: Option<String>,
 }
 
 impl Default for BanditConfig {
@@ -47,6 +50,7 @@ impl Default for BanditConfig {
             latency_scale_ms: 1000.0,
             min_share: 0.05,
             decay: 0.999,
+            state_file: None,
         }
     }
 }

@@ -79,6 +79,14 @@ pub enum Reason {
         from: u8,
         to: u8,
     },
+    /// The feedback bandit put this model first.
+    Bandit {
+        model: ModelId,
+    },
+    /// Shadow mode: the bandit would have put this model first.
+    BanditShadow {
+        model: ModelId,
+    },
     ForcedProbe {
         model: ModelId,
     },
@@ -166,6 +174,10 @@ impl Reason {
                     "every candidate's breaker is open; probing {} (soonest to recover)",
                     m(model)
                 )
+            }
+            Reason::Bandit { model } => format!("{} chosen by feedback (bandit)", m(model)),
+            Reason::BanditShadow { model } => {
+                format!("bandit (shadow mode) would have chosen {}", m(model))
             }
             Reason::BudgetAdmitted => "budget: admitted".to_string(),
             Reason::NoBudget => "budget: none configured".to_string(),

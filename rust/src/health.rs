@@ -54,6 +54,7 @@ impl ErrorKind {
                 | ErrorKind::Server
                 | ErrorKind::RateLimited
                 | ErrorKind::BadResponse
+                | ErrorKind::Auth
         )
     }
 }

@@ -18,6 +18,7 @@ pub mod guards;
 pub mod health;
 pub mod lease;
 pub mod policy;
+pub mod recent;
 pub mod request;
 pub mod router;
 pub mod select;

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::bandit::{Arm, Bandit, BanditState};
 use crate::budget::{BudgetStore, ModelQuota};
+use crate::capability::Capability;
 use crate::classify::{CapabilityModel, KeywordClassifier, LearnedClassifier};
 use crate::complexity;
 use crate::config::{self, Format};
@@ -15,6 +17,7 @@ use crate::error::{ConfigIssue, Error, Result};
 use crate::features::{self, Features};
 use crate::health::{HealthSnapshot, ModelHealth, Outcome};
 use crate::policy::{ModelId, Policy};
+use crate::recent::{Recent, Served};
 use crate::request::Request;
 use crate::select::{self, Env, Query};
 
@@ -29,6 +32,8 @@ pub struct Router {
     next_id: AtomicU64,
     id_salt: u64,
     epoch: Instant,
+    bandit: Bandit,
+    recent: Recent,
 }
 
 /// How the request names its model.
@@ -112,7 +117,14 @@ impl Router {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
             ^ ((std::process::id() as u64) << 32);
+        let bandit = Bandit::new(
+            policy.normalized.bandit.clone(),
+            policy.tiers.len(),
+            policy.models.len(),
+        );
         Router {
+            bandit,
+            recent: Recent::new(),
             policy: Arc::new(policy),
             classifier,
             difficulty: DifficultyModel::embedded().ok(),
@@ -235,9 +247,17 @@ impl Router {
         let health = |m: ModelId| self.health[m as usize].view(now_ms);
         let take_quota =
             |m: ModelId, tokens: u32| self.quotas[m as usize].try_take(tokens as f64, now_ms);
+        // The id is drawn before selection: it seeds the bandit, so a decision is reproducible.
+        let request_id = splitmix64(self.next_id.fetch_add(1, Ordering::Relaxed) ^ self.id_salt);
+        let choose = |cap, tier, cands: &[ModelId]| {
+            self.bandit
+                .choose(cap, tier, cands, request_id)
+                .map(|m| (m, self.bandit.config.shadow))
+        };
         let env = Env {
             health: &health,
             take_quota: &take_quota,
+            choose: &choose,
         };
         let sel = match target {
             Target::Auto => {
@@ -304,9 +324,17 @@ impl Router {
         } else {
             Reason::NoBudget
         });
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.recent.put(
+            request_id,
+            Served {
+                capability: cls.capability,
+                tier: sel.tier,
+                model: sel.model,
+                cost_usd: sel.cost,
+            },
+        );
         Ok(Decision {
-            request_id: splitmix64(n ^ self.id_salt),
+            request_id,
             tier: sel.tier,
             model: sel.model,
             fallbacks: sel.fallbacks,
@@ -357,6 +385,39 @@ impl Router {
     }
 
     /// As `reconcile`, when a fallback model (priced differently) served the request.
+    /// Credit feedback on a recent decision to its capability × tier × model: `quality` in
+    /// 0..1, with the observed latency (else the model's typical TTFT). False when the id is
+    /// unknown, too old, or already had its feedback.
+    pub fn feedback(&self, request_id: u64, quality: f64, latency_ms: Option<f64>) -> bool {
+        let Some(s) = self.recent.take(request_id) else {
+            return false;
+        };
+        let lat = latency_ms
+            .unwrap_or_else(|| self.health[s.model as usize].view(self.now_ms()).ttft_ms as f64);
+        let reward = self.bandit.config.reward(quality, s.cost_usd, lat);
+        self.bandit.update(s.capability, s.tier, s.model, reward);
+        true
+    }
+
+    /// The bandit's learned state as JSON (arms by capability, tier and model name).
+    pub fn bandit_state(&self) -> String {
+        let p = &self.policy;
+        let st = self.bandit.state(&|m| p.model(m).name.clone());
+        serde_json::to_string(&st).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Restore bandit state saved by `bandit_state`; returns the arms restored.
+    pub fn load_bandit_state(&self, json: &str) -> Result<usize> {
+        let st: BanditState = serde_json::from_str(json).map_err(|e| {
+            Error::invalid("bandit_state", format!("not a saved bandit state: {e}"))
+        })?;
+        Ok(self.bandit.load(&st, &|n| self.policy.model_id(n)))
+    }
+
+    pub fn bandit_arm(&self, cap: Capability, tier: u8, model: &str) -> Result<Option<Arm>> {
+        Ok(self.bandit.arm(cap, tier, self.model_id(model)?))
+    }
+
     pub fn reconcile_model(
         &self,
         d: &Decision,
@@ -374,6 +435,7 @@ impl Router {
             (input_tokens + output_tokens) as f64,
             cost,
         );
+        self.recent.settle(d.request_id, served_by, cost);
         cost
     }
 

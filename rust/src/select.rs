@@ -157,10 +157,16 @@ fn ordered(p: &Policy, q: &Query<'_>, tier: u8, out: &mut Vec<ModelId>) {
     }
 }
 
+/// The bandit's pick among candidates: (model, shadow-only).
+pub type Chooser<'a> = dyn Fn(Capability, u8, &[ModelId]) -> Option<(ModelId, bool)> + 'a;
+
 pub struct Env<'a> {
     pub health: &'a dyn Fn(ModelId) -> HealthView,
     /// Takes the provider quota for the chosen primary; false if exhausted.
     pub take_quota: &'a dyn Fn(ModelId, u32) -> bool,
+    /// The feedback bandit's pick among a tier's eligible models, and whether it only
+    /// watches (shadow mode).
+    pub choose: &'a Chooser<'a>,
 }
 
 /// Pick primary and fallbacks around `tier`, escalating (then lowering) within the hard bounds
@@ -198,6 +204,19 @@ pub fn select(
         }
         for m in &degraded {
             push_once(reasons, Reason::Demoted { model: *m });
+        }
+        // The bandit reorders only among healthy models: it learns quality, not availability.
+        let n_healthy = healthy.len();
+        if let Some((pick, shadow)) = (env.choose)(q.capability, t, &healthy[..n_healthy]) {
+            if shadow {
+                reasons.push(Reason::BanditShadow { model: pick });
+            } else if let Some(i) = healthy.iter().position(|m| *m == pick) {
+                if i > 0 {
+                    let m = healthy.remove(i);
+                    healthy.insert(0, m);
+                    reasons.push(Reason::Bandit { model: pick });
+                }
+            }
         }
         healthy.extend(degraded);
         let mut primary = None;

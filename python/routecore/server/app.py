@@ -103,7 +103,7 @@ def _not_routed(req: Request, known_path: bool) -> ApiError:
     if known_path:
         return ApiError(405, "method_not_allowed", f"{req.method} is not allowed on {req.path}.")
     return ApiError(404, "not_found", f"No endpoint {req.path}: see /v1/chat/completions, /v1/messages, "
-                    "/v1/models, /v1/route.")
+                    "/v1/models, /v1/route, /v1/feedback.")
 
 
 def create_app() -> Gateway:

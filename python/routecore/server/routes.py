@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from routecore.errors import InvalidRequestError
 from routecore.server import admin
 from routecore.server.anthropic_compat import AnthropicDialect
 from routecore.server.auth import authenticate, check_admin
@@ -46,12 +47,42 @@ async def route(app: Gateway, ctx: Ctx) -> None:
     ov = overrides(ctx.req.headers)
     p = openai_chat(await ctx.req.json(app.settings.max_body_bytes))
     router = app.current.gen.router
-    d = router.route(p.messages, tenant=grant.tenant, user_tier=grant.user_tier, model=p.model,
-                     tools=p.tools, response_format=p.response_format, max_tokens=p.max_tokens,
-                     max_tier=ov.max_tier, deadline_ms=ov.deadline_ms, max_cost_usd=ov.max_cost_usd)
+    d = router.route(
+        p.messages,
+        tenant=grant.tenant,
+        user_tier=grant.user_tier,
+        model=p.model,
+        tools=p.tools,
+        response_format=p.response_format,
+        max_tokens=p.max_tokens,
+        max_tier=ov.max_tier,
+        deadline_ms=ov.deadline_ms,
+        max_cost_usd=ov.max_cost_usd,
+    )
     router.release(d)
     ctx.outcome(d.model, d.tier)
     await send_bytes(ctx.req.send, 200, dumps(d.to_dict()))
+
+
+async def feedback(app: Gateway, ctx: Ctx) -> None:
+    """How a request went (`{"request_id", "kind", "score", "latency_ms"}`); the bandit learns."""
+    grant = authenticate(app.settings, ctx.req.headers)
+    ctx.tenant = grant.tenant
+    body = await ctx.req.json(app.settings.max_body_bytes)
+    if not isinstance(body, dict) or not isinstance(body.get("request_id"), str):
+        raise InvalidRequestError(
+            'feedback needs a JSON object with a string "request_id"', path="request_id"
+        )
+    score = body.get("score")
+    if score is not None and not isinstance(score, int | float):
+        raise InvalidRequestError('"score" must be a number or a boolean', path="score")
+    latency = body.get("latency_ms")
+    if latency is not None and not isinstance(latency, int | float):
+        raise InvalidRequestError('"latency_ms" must be a number', path="latency_ms")
+    accepted = app.current.gen.router.feedback(
+        body["request_id"], score=score, kind=str(body.get("kind", "thumbs")), latency_ms=latency
+    )
+    await send_bytes(ctx.req.send, 200, dumps({"accepted": accepted}))
 
 
 async def health(app: Gateway, ctx: Ctx) -> None:
@@ -62,8 +93,12 @@ async def ready(app: Gateway, ctx: Ctx) -> None:
     a = app.admission
     gen = app.current.gen
     ok = not a.draining and not a.saturated
-    body = {"status": "ready" if ok else ("draining" if a.draining else "saturated"),
-            "config_generation": gen.number, "in_flight": a.in_flight, "waiting": a.waiting}
+    body = {
+        "status": "ready" if ok else ("draining" if a.draining else "saturated"),
+        "config_generation": gen.number,
+        "in_flight": a.in_flight,
+        "waiting": a.waiting,
+    }
     ctx.status = 200 if ok else 503
     await send_bytes(ctx.req.send, ctx.status, dumps(body))
 
@@ -82,6 +117,7 @@ def table() -> dict[tuple[str, str], tuple[str, Handler]]:
         ("POST", "/v1/messages"): ("messages", messages),
         ("GET", "/v1/models"): ("models", models),
         ("POST", "/v1/route"): ("route", route),
+        ("POST", "/v1/feedback"): ("feedback", feedback),
         ("GET", "/health"): ("health", health),
         ("GET", "/ready"): ("ready", ready),
         ("GET", "/metrics"): ("metrics", metrics),

@@ -315,6 +315,46 @@ impl PyRouter {
         Ok(())
     }
 
+    /// Credit user feedback to the decision's capability × tier × model (the bandit's reward).
+    /// `quality` is in 0..1. Returns False for an unknown, old or already-rated request id.
+    #[pyo3(signature = (request_id, quality, *, latency_ms=None))]
+    fn _feedback(
+        &self,
+        py: Python<'_>,
+        request_id: &str,
+        quality: f64,
+        latency_ms: Option<f64>,
+    ) -> PyResult<bool> {
+        let id = u64::from_str_radix(request_id, 16).map_err(|_| {
+            core_err(
+                py,
+                Error::invalid(
+                    "request_id",
+                    format!("not a routecore request id: {request_id:?}"),
+                ),
+            )
+        })?;
+        if !(0.0..=1.0).contains(&quality) {
+            return Err(core_err(
+                py,
+                Error::invalid("score", format!("must be within 0..1 (got {quality})")),
+            ));
+        }
+        Ok(self.inner.feedback(id, quality, latency_ms))
+    }
+
+    /// The feedback bandit's learned state (JSON), to persist across restarts.
+    fn bandit_state(&self) -> String {
+        self.inner.bandit_state()
+    }
+
+    /// Restore state saved by `bandit_state`; returns how many arms were restored.
+    fn load_bandit_state(&self, py: Python<'_>, state: &str) -> PyResult<usize> {
+        self.inner
+            .load_bandit_state(state)
+            .map_err(|e| core_err(py, e))
+    }
+
     /// Report one provider attempt (feeds TTFT statistics and the circuit breaker).
     #[pyo3(signature = (model, *, ok, ttft_ms=None, total_ms=None, error=None, deadline_missed=false))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword signature

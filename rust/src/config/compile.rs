@@ -394,6 +394,29 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
 
     check_state(&mut is, &raw.state);
 
+    let b = &raw.bandit;
+    for (k, v) in [
+        ("quality_weight", b.quality_weight),
+        ("cost_weight", b.cost_weight),
+        ("latency_weight", b.latency_weight),
+    ] {
+        is.non_negative(format!("bandit.{k}"), v);
+    }
+    is.positive("bandit.cost_scale_usd", b.cost_scale_usd);
+    is.positive("bandit.latency_scale_ms", b.latency_scale_ms);
+    if !(0.0..=0.5).contains(&b.min_share) {
+        is.add(
+            "bandit.min_share",
+            format!("must be between 0 and 0.5 (got {})", b.min_share),
+        );
+    }
+    if !(0.5..=1.0).contains(&b.decay) {
+        is.add(
+            "bandit.decay",
+            format!("must be between 0.5 and 1 (got {})", b.decay),
+        );
+    }
+
     if !is.0.is_empty() {
         return Err(Error::Config(is.0));
     }

@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub resilience: RawResilience,
     #[serde(default)]
     pub state: RawState,
+    #[serde(default)]
+    pub bandit: crate::bandit::BanditConfig,
 }
 
 fn one() -> u32 {

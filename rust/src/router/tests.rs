@@ -346,3 +346,62 @@ mod props {
         }
     }
 }
+
+/// A simulated environment: with the bandit on, feedback shifts the primary within a tier to
+/// the model users rate best, while the others keep their floor share.
+#[test]
+fn bandit_learns_from_feedback() {
+    let toml = format!("{DEFAULT_TOML}\n[bandit]\nenabled = true\nmin_share = 0.05\ndecay = 1.0\ncost_weight = 0.0\nlatency_weight = 0.0\n")
+        .replace("[tenants.default]", "[tenants.unused]");
+    let r = Router::from_config(&toml, Format::Toml).unwrap();
+    let mut req = Request::from_text("hello there, how are you today?");
+    req.min_tier = Some(1);
+    req.max_tier = Some(1);
+    let good = r.policy().model_id("claude-3-5-haiku").unwrap();
+    let mut late_good = 0;
+    for i in 0..2000 {
+        let d = r.route(&req).unwrap();
+        let quality = if d.model == good { 0.95 } else { 0.3 };
+        assert!(r.feedback(d.request_id, quality, Some(200.0)));
+        assert!(
+            !r.feedback(d.request_id, quality, None),
+            "feedback counts once"
+        );
+        if i >= 1000 && d.model == good {
+            late_good += 1;
+        }
+    }
+    assert!(late_good > 750, "best model share {late_good}/1000");
+    let d = r.route(&req).unwrap();
+    let text = d.reasons_text(r.policy()).join("; ");
+    assert!(text.contains("bandit") || d.model == good, "{text}");
+    // State round-trips through JSON into a fresh router.
+    let saved = r.bandit_state();
+    let fresh = Router::from_config(&toml, Format::Toml).unwrap();
+    assert!(fresh.load_bandit_state(&saved).unwrap() >= 1);
+    assert_eq!(
+        fresh
+            .bandit_arm(Capability::Chitchat, 1, "claude-3-5-haiku")
+            .unwrap(),
+        r.bandit_arm(Capability::Chitchat, 1, "claude-3-5-haiku")
+            .unwrap()
+    );
+    assert!(fresh.load_bandit_state("nope").is_err());
+}
+
+#[test]
+fn bandit_shadow_mode_learns_but_does_not_act() {
+    let toml = format!("{DEFAULT_TOML}\n[bandit]\nenabled = true\nshadow = true\n");
+    let r = Router::from_config(&toml, Format::Toml).unwrap();
+    let baseline = router().route(&Request::from_text("hey")).unwrap().model;
+    for _ in 0..50 {
+        let d = r.route(&Request::from_text("hey")).unwrap();
+        assert_eq!(d.model, baseline);
+        r.feedback(d.request_id, 0.0, None);
+    }
+    let d = r.route(&Request::from_text("hey")).unwrap();
+    assert!(d
+        .reasons
+        .iter()
+        .any(|x| matches!(x, Reason::BanditShadow { .. })));
+}
