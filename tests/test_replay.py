@@ -52,9 +52,11 @@ def test_gsm8k_replay_matches_independent_computation() -> None:
     # Random at equal cost is the linear mix of the two ends.
     p = (result.router.cost_usd - cost_weak) / (cost_strong - cost_weak)
     assert result.random_equal_cost.quality == pytest.approx((1 - p) * 0.638 + p * 0.857, abs=1e-3)
-    # The sweep spans all-weak to all-strong.
+    # The sweep spans all-weak to (nearly) all-strong: a prompt scored exactly 0 stays below the
+    # lowest threshold the config allows above T0/T1, so the top end may miss a record or two.
     costs = [c for _, c, _ in result.curve]
-    assert min(costs) == pytest.approx(cost_weak) and max(costs) == pytest.approx(cost_strong)
+    assert min(costs) == pytest.approx(cost_weak)
+    assert cost_strong * 0.99 <= max(costs) <= cost_strong + 1e-9
     assert sum(result.router.tier_mix.values()) == pytest.approx(1.0)
 
 

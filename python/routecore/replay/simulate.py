@@ -244,11 +244,12 @@ def _sweep(
 
 
 def _shifted(thresholds: list[float], shift: float) -> list[float]:
-    """Thresholds moved by `shift`, kept strictly ascending inside (0, 100)."""
+    """Thresholds moved by `shift`, kept strictly ascending inside [0, 100] (the config's rule)."""
+    step = 1e-4
     out: list[float] = []
     for i, t in enumerate(thresholds):
-        v = min(99.0 - (len(thresholds) - 1 - i) * 0.01, max(0.01 + i * 0.01, t + shift))
+        v = min(100.0 - (len(thresholds) - 1 - i) * step, max(i * step, t + shift))
         if out and v <= out[-1]:
-            v = out[-1] + 0.01
-        out.append(round(v, 2))
+            v = out[-1] + step
+        out.append(round(v, 6))
     return out
