@@ -212,7 +212,8 @@ impl Router {
 
         let f = features::extract(req);
         let mut cls = self.classifier.classify(req, &f);
-        if cls.difficulty.is_none() {
+        // The standalone difficulty pass costs a few µs: skip it when its weight is zero.
+        if cls.difficulty.is_none() && p.scoring.weights.difficulty > 0.0 {
             cls.difficulty = self.difficulty.as_ref().map(|d| d.score(req, &f));
         }
         let (score, components) = complexity::score(
