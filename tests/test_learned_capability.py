@@ -1,7 +1,7 @@
 """The learned capability model and difficulty head at the Python boundary: selecting it,
 robustness cases, the training featuriser binding, and the config keys.
 
-learned-v1 misses some robustness cases (held-out macro-F1 0.74 < the 0.85 target), so it is
+learned-v1 misses some robustness cases (held-out macro-F1 0.76 < the 0.85 target), so it is
 opt-in (`[routing] classifier = "learned"`) and those cases are strict xfails: they flip to
 failures the day a retrained model gets them right, and the default can then switch."""
 
@@ -42,11 +42,7 @@ MISSES = pytest.mark.xfail(strict=True, reason="learned-v1 gets this wrong (see 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param(
-            "Translate this customer record to JSON: name Ann Lee, age 31, city Oslo",
-            "extraction",
-            marks=MISSES,
-        ),
+        ("Translate this customer record to JSON: name Ann Lee, age 31, city Oslo", "extraction"),
         ("Summarize this article in three bullet points", "summarization"),
         ("请把这句话翻译成英文", "translation"),
         ("Write a Python function that reverses a linked list", "code"),
@@ -70,7 +66,6 @@ def test_code_block_inside_a_summarization_request(router: routecore.Router) -> 
     assert router.route(text).capability == "summarization"
 
 
-@MISSES
 def test_misleading_first_sentence(router: routecore.Router) -> None:
     text = "Write a poem, my teacher said. Anyway, can you translate this sentence into French?"
     assert router.route(text).capability == "translation"
@@ -84,7 +79,6 @@ def test_long_document_translate_at_the_end(router: routecore.Router) -> None:
     assert router.route(DOC + "\n\nTranslate the above into German.").capability == "translation"
 
 
-@MISSES
 def test_long_document_summarize_at_the_end(router: routecore.Router) -> None:
     assert router.route(DOC + "\n\nSummarize the above in one line.").capability == "summarization"
 

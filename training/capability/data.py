@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .templates import FOLLOW_UPS, INSTRUCTIONS
+from .templates import CONNECTORS, FOLLOW_UPS, INSTRUCTIONS, PREAMBLES
 
 DATA = Path(__file__).resolve().parents[3] / "shared/data"
 HERE = Path(__file__).resolve().parent
@@ -71,7 +71,7 @@ LABEL_MAP: dict[str, Any] = {
 # Per-source caps, so the big sets do not drown the thin classes.
 CAPS = {"clinc_small_talk": 900, "clinc_other": 500, "banking77": 400, "gsm8k": 1000,
         "mmlu": 1200, "llmrouter": 220}  # fmt: skip
-PER_TEMPLATE = 28  # generated examples per (label, template)
+PER_TEMPLATE = 24  # generated examples per (label, template)
 SPLITS = ("train", "val", "test")
 
 
@@ -216,17 +216,28 @@ def documents(rng: random.Random) -> dict[str, list[str]]:
     with (DATA / "banking77/test.csv").open(encoding="utf-8") as f:
         bank = [r["text"] for r in csv.DictReader(f)]
     docs["banking"] = [bank[i] for i in sorted(rng.sample(range(len(bank)), 150))]
+    # Other requests pasted as a document (imperatives that are NOT the instruction): train
+    # split only, so no held-out prompt text appears in training rows.
+    prompts = [q["turns"][0] for q in jsonl(DATA / "mt_bench/questions.jsonl")
+               if split_of(f"mt:{q['question_id']}") == "train"]  # fmt: skip
+    prompts += [q["turns"][0] for q in jsonl(DATA / "vicuna_bench/questions.jsonl")
+                if split_of(f"vic:{q['question_id']}") == "train"]  # fmt: skip
+    docs["prompts"] = prompts
     return docs
 
 
+# The same documents under every instruction class (code and maths need their own kind), so
+# the document never tells the label: only the instruction does.
+SHARED_KINDS = ("email", "tweet", "word_problem", "code", "table", "banking", "record", "prompts")
 DOC_KINDS = {
-    "summarization": ("email", "tweet", "word_problem", "code", "table"),
-    "translation": ("email", "tweet", "word_problem", "banking", "record"),
-    "classification": ("tweet", "banking", "email"),
-    "extraction": ("record", "email", "table"),
+    "summarization": SHARED_KINDS,
+    "translation": SHARED_KINDS,
+    "classification": SHARED_KINDS,
+    "extraction": SHARED_KINDS,
     "code": ("code",),
-    "creative": ("email", "tweet", "word_problem"),
-    "factual": ("email", "table"),
+    "creative": SHARED_KINDS,
+    "factual": SHARED_KINDS,
+    "math": ("word_problem",),
 }
 
 
@@ -241,16 +252,37 @@ def templated(rng: random.Random) -> list[Example]:
                 n = rng.randint(4, 12) if long else 1
                 doc = "\n\n".join(rng.choice(docs[kind]) for _ in range(n))
                 where = rng.random()
-                if where < 0.55:
-                    text = f"{doc}\n\n{instr}"
-                elif where < 0.9:
-                    text = f"{instr}\n\n{doc}"
-                else:
+                sep = "\n\n" if rng.random() < 0.8 else rng.choice(("\n", " ", "\n\n---\n"))
+                if where < 0.5:
+                    text = f"{doc}{sep}{instr}"
+                elif where < 0.85:
+                    text = f"{instr}{sep}{doc}"
+                elif where < 0.92:
                     text = f"{instr}\n\n{doc}\n\n{instr}"
+                else:  # the document as an earlier message, the instruction as the last turn
+                    msgs = [{"role": "user", "content": doc}, {"role": "assistant", "content": "OK."},
+                            {"role": "user", "content": instr}]  # fmt: skip
+                    tags = ["templated", f"doc:{kind}", "multi_turn"]
+                    out.append(Example(label, "templated", f"tpl:{label}:{t_id}", lang=lang,
+                                       messages=msgs, tags=tags))  # fmt: skip
+                    continue
                 tags = ["templated", f"doc:{kind}"] + (["long_document"] if long else [])
                 out.append(
                     Example(label, "templated", f"tpl:{label}:{t_id}", lang=lang, text=text, tags=tags)
                 )
+    return out
+
+
+def preambled(rng: random.Random) -> list[Example]:
+    """A distracting first sentence, a connector, then the request (same group as the request)."""
+    out = []
+    for label in sorted(INSTRUCTIONS):
+        for t_id, (lang, instr) in enumerate(INSTRUCTIONS[label]):
+            for _ in range(3):
+                pre, conn = rng.choice(PREAMBLES), rng.choice(CONNECTORS)
+                text = f"{pre} {conn} {instr[0].lower() + instr[1:]}"
+                out.append(Example(label, "templated", f"tpl:{label}:{t_id}", lang=lang, text=text,
+                                   tags=["templated", "preamble"]))  # fmt: skip
     return out
 
 
@@ -260,7 +292,7 @@ def multi_turn(base: list[Example], rng: random.Random) -> list[Example]:
     out = []
     for label in sorted(FOLLOW_UPS):
         for f_id, follow in enumerate(FOLLOW_UPS[label]):
-            for _ in range(30):
+            for _ in range(24):
                 first = rng.choice(singles)
                 msgs = [{"role": "user", "content": first.text or ""},
                         {"role": "assistant", "content": "Sure — here is what I found."},
@@ -276,7 +308,7 @@ def examples(seed: int = 5) -> list[Example]:
     """Every labeled example, in a fixed order."""
     rng = random.Random(seed)
     base = public(rng) + handwritten()
-    extra = templated(rng) + multi_turn(base, rng)
+    extra = templated(rng) + multi_turn(base, rng) + preambled(rng)
     # Spoken variants of short hand-written and public prompts (same group: same split).
     spoken_rows = []
     for e in base:

@@ -60,13 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=artifact.MODELS / "capability.bin")
     ap.add_argument("--check", action="store_true", help="verify the output file would not change")
     ap.add_argument("--all", action="store_true", help="train on train+val+test (user data)")
+    ap.add_argument("--l2", type=float, default=L2, help="L2 strength (tune on the validation split)")
     a = ap.parse_args(argv)
 
     rows = user_examples(a.data) if a.data else examples()
     train = [e for e in rows if a.all or split_of(e.group) == "train"]
     val = [e for e in rows if split_of(e.group) == "val"]
     print(f"{len(rows)} examples, {len(train)} for training", file=sys.stderr)
-    w, _, _ = fit(train)
+    w, _, _ = fit(train, a.l2)
     if val and not a.all:
         xv = featurize([e.request() for e in val])
         yv = np.array([CLASSES.index(e.label) for e in val])

@@ -6,19 +6,24 @@
 //! Training (`training/capability`, through `routecore._core._hashed_features`) and inference
 //! both call `visit`, so the two can never drift. Where a word sits decides its zone:
 //!
-//! * `INSTRUCTION`: the last user turn — all of it when short, its first and last paragraph
-//!   when long (that is where "summarize this:" or "translate the above" go);
+//! * `INSTRUCTION`: the last user turn — all of it when short, its first paragraph when long
+//!   (that is where "summarize this:" goes);
+//! * `TAIL`: a long turn's last paragraph ("translate the above"), and the last sentence of a
+//!   short turn of several sentences ("…anyway, can you translate this?") counted once more;
+//! * `WEAK`: the start or end of a long turn that has no paragraph break there (most likely
+//!   the pasted document itself, so it weighs less than a real instruction paragraph);
 //! * `MIDDLE`: a bounded sample of a long turn's middle (a pasted document);
 //! * `CONTEXT`: the start of earlier user turns and the system prompt.
 //!
 //! Each zone's sum is divided by √(its feature count) and weighted (`ZONE_WEIGHT`), so a long
-//! document cannot out-shout a one-line instruction and the work per request is bounded.
+//! document cannot out-shout a one-line instruction, a short closing instruction is not
+//! diluted by a long opening paragraph, and the work per request is bounded.
 
 use crate::features::Features;
 use crate::request::{Request, Role};
 
 /// Bump when the meaning of any feature changes (artifacts carry it; a mismatch is rejected).
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 pub const BUCKETS_LOG2: u32 = 16;
 pub const N_BUCKETS: usize = 1 << BUCKETS_LOG2;
 /// Dense features follow the hashed buckets in the training index space.
@@ -27,20 +32,27 @@ pub const N_DENSE: usize = 24;
 pub const INSTRUCTION: usize = 0;
 pub const MIDDLE: usize = 1;
 pub const CONTEXT: usize = 2;
-pub const ZONES: usize = 3;
-pub const ZONE_WEIGHT: [f32; ZONES] = [1.0, 0.35, 0.4];
+pub const TAIL: usize = 3;
+pub const WEAK: usize = 4;
+pub const ZONES: usize = 5;
+pub const ZONE_WEIGHT: [f32; ZONES] = [1.0, 0.35, 0.4, 1.0, 0.45];
 
 /// A turn up to this many bytes is all instruction.
 const SHORT: usize = 1600;
 /// A long turn's first / last paragraph is looked for within these many bytes.
 const HEAD: usize = 400;
-const TAIL: usize = 600;
+const TAIL_BYTES: usize = 600;
 /// A long turn's middle is sampled in `MIDDLE_CHUNKS` chunks of `MIDDLE_CHUNK` bytes.
 const MIDDLE_CHUNK: usize = 384;
 const MIDDLE_CHUNKS: usize = 4;
 /// Earlier turns: the first bytes of at most `CONTEXT_TURNS` turns.
 const CONTEXT_BYTES: usize = 400;
 const CONTEXT_TURNS: usize = 4;
+/// A long turn without a paragraph break near its start: this many bytes (to a sentence end)
+/// go to the `WEAK` zone.
+const WEAK_HEAD: usize = 200;
+/// A first or last paragraph longer than this is more likely the document than the request.
+const PARAGRAPH: usize = 280;
 /// Words at each edge of the last user turn that also get a position-tagged feature.
 const EDGE_WORDS: usize = 6;
 
@@ -154,7 +166,12 @@ struct Tokenizer<'s, S: Sink> {
     head_left: usize,
     ring: Option<[u64; EDGE_WORDS]>,
     ring_n: usize,
+    /// Buckets already emitted in the `MIDDLE` zone (by their low bits): a pasted document
+    /// counts each feature once, so a repetitive document cannot out-shout the instruction.
+    seen: [u64; SEEN_WORDS],
 }
+
+const SEEN_WORDS: usize = 16;
 
 impl<'s, S: Sink> Tokenizer<'s, S> {
     fn new(sink: &'s mut S, zone: usize) -> Self {
@@ -171,7 +188,21 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             head_left: 0,
             ring: None,
             ring_n: 0,
+            seen: [0; SEEN_WORDS],
         }
+    }
+
+    #[inline]
+    fn emit(&mut self, bucket: u32) {
+        if self.zone == MIDDLE {
+            let bit = bucket as usize % (64 * SEEN_WORDS);
+            let (w, m) = (bit / 64, 1u64 << (bit % 64));
+            if self.seen[w] & m != 0 {
+                return;
+            }
+            self.seen[w] |= m;
+        }
+        self.sink.feature(self.zone, bucket);
     }
 
     #[inline]
@@ -196,7 +227,7 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
         }
         let w = self.h ^ self.acc.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(self.len);
         if self.len > STEM {
-            self.sink.feature(self.zone, bucket(self.stem));
+            self.emit(bucket(self.stem));
         }
         self.acc = 0;
         self.packed = 0;
@@ -207,17 +238,14 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
 
     #[inline]
     fn token(&mut self, w: u64) {
-        self.sink.feature(self.zone, bucket(w));
+        self.emit(bucket(w));
         if self.prev_word != 0 {
-            self.sink.feature(
-                self.zone,
-                bucket(self.prev_word.rotate_left(23) ^ w ^ SEED_BIGRAM),
-            );
+            self.emit(bucket(self.prev_word.rotate_left(23) ^ w ^ SEED_BIGRAM));
         }
         self.prev_word = w;
         if self.head_left > 0 {
             self.head_left -= 1;
-            self.sink.feature(self.zone, bucket(w ^ SEED_HEAD));
+            self.emit(bucket(w ^ SEED_HEAD));
         }
         if let Some(ring) = self.ring.as_mut() {
             ring[self.ring_n % EDGE_WORDS] = w;
@@ -259,8 +287,7 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
                     let prev = self.prev_cjk;
                     self.token(u);
                     if prev != 0 {
-                        self.sink
-                            .feature(self.zone, bucket(prev.rotate_left(29) ^ u ^ SEED_BIGRAM));
+                        self.emit(bucket(prev.rotate_left(29) ^ u ^ SEED_BIGRAM));
                     }
                     self.prev_cjk = u;
                 }
@@ -282,7 +309,7 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             let n = self.ring_n.min(EDGE_WORDS);
             for k in 0..n {
                 let w = ring[(self.ring_n - 1 - k) % EDGE_WORDS];
-                self.sink.feature(self.zone, bucket(w ^ SEED_TAIL));
+                self.emit(bucket(w ^ SEED_TAIL));
             }
         }
     }
@@ -296,16 +323,24 @@ fn floor_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Where a long turn's first paragraph ends and its last begins.
-fn instruction_bounds(text: &str) -> (usize, usize) {
+/// Where a multi-paragraph turn's first paragraph ends and its last begins, and whether each
+/// is a short paragraph of its own (an instruction) rather than a fallback cut or a long
+/// paragraph (most likely the document).
+fn instruction_bounds(text: &str) -> ((usize, bool), (usize, bool)) {
     let b = text.as_bytes();
     let n = b.len();
-    let head = &b[..HEAD];
+    let head = &b[..HEAD.min(n)];
     let head_end = memchr::memmem::find(head, b"\n\n")
-        .or_else(|| memchr::memrchr(b'\n', head))
-        .filter(|&i| i >= 40)
-        .unwrap_or(HEAD);
-    let tail_from = n - TAIL;
+        .or_else(|| memchr::memchr(b'\n', head))
+        .filter(|&i| i >= 4);
+    let head = match head_end {
+        Some(i) => (floor_char(text, i), i <= PARAGRAPH),
+        None => (
+            floor_char(text, sentence_end(&b[..WEAK_HEAD.min(n)])),
+            false,
+        ),
+    };
+    let tail_from = n.saturating_sub(TAIL_BYTES).max(head.0);
     let tail = &b[tail_from..];
     let trimmed = tail.len()
         - tail
@@ -315,15 +350,53 @@ fn instruction_bounds(text: &str) -> (usize, usize) {
             .count();
     let tail_start = memchr::memmem::rfind(&tail[..trimmed], b"\n\n")
         .or_else(|| memchr::memrchr(b'\n', &tail[..trimmed]))
-        .filter(|&i| trimmed - i >= 20)
-        .map_or(n - TAIL / 2, |i| tail_from + i);
-    (floor_char(text, head_end), floor_char(text, tail_start))
+        .filter(|&i| trimmed - i >= 4)
+        .map(|i| tail_from + i);
+    let tail = match tail_start {
+        Some(i) => (floor_char(text, i), tail_from + trimmed - i <= PARAGRAPH),
+        None => (
+            floor_char(text, n - (n - head.0).min(TAIL_BYTES / 2)),
+            false,
+        ),
+    };
+    (head, tail)
+}
+
+/// Whether a turn is one block of text (no line break after its first few bytes).
+fn one_block(text: &str) -> bool {
+    let b = text.trim_end().as_bytes();
+    b.len() < 8 || memchr::memchr(b'\n', &b[8..]).is_none()
+}
+
+/// The end of the first sentence in `b` (after its `.`, `?`, `!` or `:` and a space), or
+/// `b.len()`.
+fn sentence_end(b: &[u8]) -> usize {
+    b.windows(2)
+        .position(|w| matches!(w[0], b'.' | b'?' | b'!' | b':') && w[1] == b' ')
+        .map_or(b.len(), |i| i + 1)
+}
+
+/// Where the last sentence of a short text starts, if it has more than one sentence and the
+/// last is a real one (at least a few words).
+fn last_sentence(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let end = b.len()
+        - b.iter()
+            .rev()
+            .take_while(|c| c.is_ascii_whitespace() || matches!(c, b'.' | b'?' | b'!'))
+            .count();
+    let body = &b[..end];
+    let at = body
+        .windows(2)
+        .rposition(|w| (matches!(w[0], b'.' | b'?' | b'!') && w[1] == b' ') || w[0] == b'\n')?
+        + 1;
+    (end - at >= 12 && at >= 8).then(|| floor_char(text, at))
 }
 
 /// The last user turn: instruction zones plus a sampled middle.
 fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
     let n: usize = parts.iter().map(|p| p.len()).sum();
-    if n <= SHORT {
+    if n <= SHORT && parts.iter().all(|p| one_block(p)) {
         let mut t = Tokenizer::new(sink, INSTRUCTION);
         t.head_left = EDGE_WORDS;
         t.ring = Some([0; EDGE_WORDS]);
@@ -331,11 +404,23 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
             t.text(p);
             t.cut();
         }
+        // The closing sentence of a several-sentence turn once more, as its own zone: the
+        // request usually comes last ("Write a poem, my teacher said. Anyway, translate this").
+        if let Some(p) = parts.last() {
+            if let Some(at) = last_sentence(p) {
+                let ring = t.ring.take();
+                t.head_left = 0;
+                t.zone = TAIL;
+                t.text(&p[at..]);
+                t.cut();
+                t.ring = ring;
+            }
+        }
         t.finish();
         return;
     }
-    // A long turn: zones are computed on its longest part (the pasted document); other parts
-    // (a short instruction sent as its own part) are instruction text.
+    // A long or multi-paragraph turn: zones are computed on its longest part (the pasted
+    // document); other parts (a short instruction sent as its own part) are instruction text.
     let longest = (0..parts.len())
         .max_by_key(|&i| parts[i].len())
         .unwrap_or(0);
@@ -343,24 +428,33 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
     t.head_left = EDGE_WORDS;
     t.ring = Some([0; EDGE_WORDS]);
     for (i, p) in parts.iter().enumerate() {
-        if i != longest || p.len() <= SHORT {
+        if i != longest || (one_block(p) && p.len() <= SHORT) {
+            t.zone = INSTRUCTION;
             t.text(p);
             t.cut();
             continue;
         }
-        let (head_end, tail_start) = instruction_bounds(p);
+        let ((head_end, head_ok), (tail_start, tail_ok)) = instruction_bounds(p);
+        t.zone = if head_ok { INSTRUCTION } else { WEAK };
         t.text(&p[..head_end]);
         t.cut();
         t.zone = MIDDLE;
         let span = tail_start.saturating_sub(head_end);
         let step = span / MIDDLE_CHUNKS;
+        if span <= MIDDLE_CHUNK * MIDDLE_CHUNKS {
+            t.text(&p[head_end..tail_start.max(head_end)]);
+            t.cut();
+        }
         for k in 0..MIDDLE_CHUNKS {
+            if span <= MIDDLE_CHUNK * MIDDLE_CHUNKS {
+                break;
+            }
             let s = floor_char(p, head_end + k * step);
             let e = floor_char(p, (s + MIDDLE_CHUNK).min(tail_start)).max(s);
             t.text(&p[s..e]);
             t.cut();
         }
-        t.zone = INSTRUCTION;
+        t.zone = if tail_ok { TAIL } else { WEAK };
         t.text(&p[tail_start..]);
         t.cut();
     }
