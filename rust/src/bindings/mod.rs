@@ -58,8 +58,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_config_toml, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;
     m.add_function(wrap_pyfunction!(_text_counters, m)?)?;
+    m.add_function(wrap_pyfunction!(learning::_hashed_features, m)?)?;
     m.add("FEATURE_COLUMNS", COLUMNS.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(learning::_hashed_features, m)?)?;
     Ok(())
 }
