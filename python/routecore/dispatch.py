@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from routecore._core import Decision
 from routecore.completion import Accumulator, Attempt, Completion, Usage
+from routecore.observe import hook
 from routecore.provider_errors import AllProvidersFailed, ProviderError
 from routecore.providers import ADAPTERS, ChatRequest, ClientPool, Provider
 from routecore.resilience.backoff import Backoff
@@ -36,6 +37,8 @@ class RouterLike(HealthSink, Protocol):
     def reconcile(self, decision: Decision, input_tokens: int, output_tokens: int, *,
                   model: str | None = None) -> float: ...
     def release(self, decision: Decision) -> None: ...
+    @property
+    def observers(self) -> tuple[hook.Observer, ...]: ...
 
 
 class Dispatcher:
@@ -72,9 +75,11 @@ class Dispatcher:
         return Call(self._shared, decision, tier, budget / 1000.0, stream_upstream)
 
     async def complete(self, decision: Decision, request: ChatRequest, *,
-                       deadline_ms: float | None = None, stream_upstream: bool = True) -> Completion:
+                       deadline_ms: float | None = None, stream_upstream: bool = True,
+                       route_ms: float | None = None) -> Completion:
         """The whole answer. Upstream streams by default so first-token timeouts and hedging work;
-        nothing reaches the caller before the end, so any failure fails over transparently."""
+        nothing reaches the caller before the end, so any failure fails over transparently.
+        ``route_ms`` (the time routing took) only goes into the decision record."""
         call = self._call(decision, deadline_ms, stream_upstream)
         ok = False
         try:
@@ -91,32 +96,45 @@ class Dispatcher:
                     continue
                 call.succeeded(live)
                 ok = True
-                return self._settle(call, live, acc, truncated=False)
+                return self._settle(call, live, acc, truncated=False, route_ms=route_ms)
+        except BaseException as exc:
+            self._failed(call, exc, route_ms)
+            raise
         finally:
             if not ok:
                 self._router.release(decision)
 
     def stream(self, decision: Decision, request: ChatRequest, *,
-               deadline_ms: float | None = None) -> CompletionStream:
-        return CompletionStream(self, decision, request, deadline_ms)
+               deadline_ms: float | None = None, route_ms: float | None = None) -> CompletionStream:
+        return CompletionStream(self, decision, request, deadline_ms, route_ms)
 
-    def _settle(self, call: Call, live: Live, acc: Accumulator, truncated: bool) -> Completion:
+    def _failed(self, call: Call, exc: BaseException | None, route_ms: float | None) -> None:
+        observers = self._router.observers
+        if observers:
+            hook.failed(observers, call.decision, exc, call.attempts, call.t0, route_ms)
+
+    def _settle(self, call: Call, live: Live, acc: Accumulator, truncated: bool,
+                route_ms: float | None = None) -> Completion:
         usage = acc.usage or Usage(call.decision.input_tokens, _out_tokens(acc))
         total = Usage(usage.input_tokens + call.extra_input_tokens,
                       usage.output_tokens + call.extra_output_tokens)
         # Priced at the model that actually served (a fallback may cost more or less).
-        self._router.reconcile(call.decision, total.input_tokens, total.output_tokens,
-                               model=live.attempt.model)
+        cost = self._router.reconcile(call.decision, total.input_tokens, total.output_tokens,
+                                      model=live.attempt.model)
         now = time.perf_counter()
         first = next((a.ttft_ms for a in call.attempts if a.ttft_ms is not None and a.outcome == "ok"),
                      live.attempt.ttft_ms)
-        return Completion(
+        c = Completion(
             id=call.decision.request_id, model=live.attempt.model, content=acc.text or None,
             tool_calls=acc.tool_calls(), finish_reason=acc.finish_reason, usage=usage,
             decision=call.decision, attempts=call.attempts,
             ttft_ms=None if first is None else first + live.attempt.started_ms,
             latency_ms=(now - call.t0) * 1000.0, truncated=truncated,
         )
+        observers = self._router.observers
+        if observers:
+            hook.completed(observers, c, cost, route_ms)
+        return c
 
     async def aclose(self) -> None:
         for task in list(self._shared.background):
@@ -140,11 +158,12 @@ class CompletionStream:
     """
 
     def __init__(self, dispatcher: Dispatcher, decision: Decision, request: ChatRequest,
-                 deadline_ms: float | None) -> None:
+                 deadline_ms: float | None, route_ms: float | None = None) -> None:
         self._d = dispatcher
         self.decision = decision
         self._request = request
         self._deadline_ms = deadline_ms
+        self._route_ms = route_ms
         self._call: Call | None = None
         self.completion: Completion | None = None
         self.error: ProviderError | None = None
@@ -176,6 +195,7 @@ class CompletionStream:
         acc = Accumulator()
         settled = False
         live: Live | None = None
+        failure: BaseException | None = None
         try:
             live = await call.open(self._request, input_tokens=self.decision.input_tokens)
             head = live.head
@@ -194,7 +214,8 @@ class CompletionStream:
                     if nxt is None:
                         self.error = exc
                         yield _error_chunk(rid, live.attempt.model, created, exc)
-                        self.completion = d._settle(call, live, acc, truncated=True)
+                        self.completion = d._settle(call, live, acc, truncated=True,
+                                                    route_ms=self._route_ms)
                         settled = True
                         return
                     call.abandoned(partial)
@@ -202,17 +223,21 @@ class CompletionStream:
                     head = [x for x in live.head if x.useful or x.finish_reason or x.usage]
                     continue
                 call.succeeded(live)
-                self.completion = d._settle(call, live, acc, truncated=False)
+                self.completion = d._settle(call, live, acc, truncated=False, route_ms=self._route_ms)
                 settled = True
                 return
         except AllProvidersFailed as exc:
-            self.error = exc
+            self.error = failure = exc
+            raise
+        except BaseException as exc:  # GeneratorExit: the caller closed the stream early
+            failure = exc
             raise
         finally:
             if live is not None and not settled:
                 await live.gen.aclose()  # the caller stopped early: close the upstream now
             if not settled:
                 d._router.release(self.decision)
+                d._failed(call, failure, self._route_ms)
 
     async def _continue(self, call: Call, acc: Accumulator) -> Live | None:
         """Resume on a fallback from the partial text (not possible inside a tool call)."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _core
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, RouteError
 from .state import MemoryBackend, StateBackend, open_backend
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
     from .completion import Completion
     from .dispatch import CompletionStream, Dispatcher
+    from .observe.hook import Observer
+    from .observe.records import JsonlSink
     from .providers import ChatRequest
 
 __all__ = ["FEATURE_COLUMNS", "Router"]
@@ -97,12 +100,50 @@ class Router(_core.Router):
                 f"unknown feedback kind {kind!r}; expected thumbs, task_success, retry or abandon",
                 path="kind",
             )
-        return self._feedback(request_id, min(1.0, quality), latency_ms=latency_ms)
+        accepted = self._feedback(request_id, min(1.0, quality), latency_ms=latency_ms)
+        if accepted:
+            from .observe.hook import FeedbackObserver
+
+            for o in self.observers:
+                if isinstance(o, FeedbackObserver):
+                    o.on_feedback(request_id, min(1.0, quality), kind)
+        return accepted
+
+    # ------------------------------------------------------------------ observers
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """Who gets one `DecisionRecord` at the end of every `complete()` / `stream()`."""
+        found: tuple[Observer, ...] = self.__dict__.get("_observers", ())
+        return found
+
+    def add_observer(self, observer: Observer) -> None:
+        """Deliver every request's `DecisionRecord` to ``observer.observe(record)`` (inline, on
+        the event loop: keep it quick). `routecore.observe.RouterMetrics` counts them,
+        `JsonlSink` writes them, `routecore.observe.otel.OtelObserver` traces them."""
+        # A new tuple each time: a request iterating the old one is never disturbed.
+        self.__dict__["_observers"] = (*self.observers, observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self.__dict__["_observers"] = tuple(o for o in self.observers if o is not observer)
+
+    def write_records(self, path: str | os.PathLike[str]) -> JsonlSink:
+        """Append every request's decision record to a JSON Lines file (`routecore explain ID
+        --records FILE` reads it). `close()` flushes and closes the file."""
+        from .observe.records import JsonlSink
+
+        sink = JsonlSink(Path(path))
+        self.add_observer(sink)
+        self.__dict__.setdefault("_sinks", []).append(sink)
+        return sink
 
     def close(self) -> None:
         """Stop the state backend (a Redis backend hands its leases back) and save the bandit's
         state (`bandit.state_file`). Idempotent."""
         _save_bandit(self)
+        for sink in self.__dict__.pop("_sinks", []):
+            self.remove_observer(sink)
+            sink.close()
         backend = self.__dict__.pop("_state", None)
         if backend is not None:
             backend.close()
@@ -154,7 +195,7 @@ class Router(_core.Router):
 
         Raises the routing errors of `route()`, or `AllProvidersFailed` with every attempt."""
         msgs = _as_messages(messages)
-        decision = self.route(
+        decision, route_ms = self._observed_route(tenant, lambda: self.route(
             msgs,
             tenant=tenant,
             user_tier=user_tier,
@@ -167,11 +208,12 @@ class Router(_core.Router):
             max_tier=max_tier,
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
-        )
+        ))
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
-        return await self._dispatcher().complete(decision, request, deadline_ms=deadline_ms)
+        return await self._dispatcher().complete(decision, request, deadline_ms=deadline_ms,
+                                                 route_ms=route_ms)
 
     def stream(
         self,
@@ -198,7 +240,7 @@ class Router(_core.Router):
         once; the stream's ``decision``, ``attempts`` and (after the end) ``completion`` tell
         what happened. A stream cut after bytes reached you ends with ``finish_reason="error"``."""
         msgs = _as_messages(messages)
-        decision = self.route(
+        decision, route_ms = self._observed_route(tenant, lambda: self.route(
             msgs,
             tenant=tenant,
             user_tier=user_tier,
@@ -211,11 +253,25 @@ class Router(_core.Router):
             max_tier=max_tier,
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
-        )
+        ))
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
-        return self._dispatcher().stream(decision, request, deadline_ms=deadline_ms)
+        return self._dispatcher().stream(decision, request, deadline_ms=deadline_ms, route_ms=route_ms)
+
+    def _observed_route(self, tenant: str | None,
+                        route: Callable[[], _core.Decision]) -> tuple[_core.Decision, float]:
+        """Route, timed (the router's overhead, for the record); a refusal is recorded too."""
+        t0 = time.perf_counter()
+        try:
+            decision = route()
+        except RouteError as exc:
+            if self.observers:
+                from .observe import hook
+
+                hook.refused(self.observers, tenant, exc)
+            raise
+        return decision, (time.perf_counter() - t0) * 1000.0
 
     def _dispatcher(self) -> Dispatcher:
         """One dispatcher (pooled connections) per event loop: connections belong to their loop."""

@@ -50,10 +50,11 @@ class DecisionRecord:
     reasons: list[str]
     attempts: list[dict[str, Any]] = field(default_factory=list)
     served_by: str | None = None
-    outcome: str = "routed"  # routed | ok | truncated | failed
+    outcome: str = "routed"  # routed | ok | truncated | failed | cancelled | refused
     error: dict[str, Any] | None = None
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    route_ms: float | None = None  # time spent in route(), the router's own overhead
     usage: dict[str, int] | None = None
     cost_usd: float | None = None
     verification: dict[str, Any] | None = None
@@ -101,6 +102,17 @@ class DecisionRecord:
         rec.error = {"type": type(error).__name__, "message": redact(str(error))}
         return rec
 
+    @classmethod
+    def from_refusal(cls, request_id: str, tenant: str | None, error: BaseException) -> DecisionRecord:
+        """Routing itself refused (budget, no model, bad request): there is no decision to keep,
+        only who was refused and why (a budget refusal names the limit that said no)."""
+        err: dict[str, Any] = {"type": type(error).__name__, "message": redact(str(error))}
+        limit = getattr(error, "limit", None)
+        if isinstance(limit, str) and limit:
+            err["limit"] = limit
+        return cls(request_id=request_id, ts=time.time(), tenant=tenant or "default", decision={},
+                   features={}, reasons=[], outcome="refused", error=err)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
@@ -111,7 +123,8 @@ class RecordSink(Protocol):
 
 
 class JsonlSink:
-    """Appends records to a JSON Lines file from a background thread."""
+    """Appends records to a JSON Lines file from a background thread. Also an observer
+    (`Router.add_observer`): `observe` is `write`."""
 
     def __init__(self, path: str | Path, *, max_queue: int = 10_000) -> None:
         self.path = Path(path)
@@ -127,6 +140,8 @@ class JsonlSink:
             self._q.put_nowait(record.to_json())
         except queue.Full:
             self.dropped += 1
+
+    observe = write
 
     def _run(self) -> None:
         with self.path.open("a", encoding="utf-8") as f:
