@@ -1,0 +1,260 @@
+"""Prometheus metrics for library users and the gateway, fed by the observer hook: one
+`DecisionRecord` per request in, a handful of counter/histogram updates out, so the dispatch
+path itself never grows. Everything lives in a registry this object owns (or one you pass, e.g.
+the gateway's): no process-global collectors.
+
+Labels are bounded. Models and tiers come from the config; capabilities are a fixed set;
+tenants, guard detectors and verification checks keep their first ``max_values`` distinct values
+and fold the rest into ``_other``, so a caller inventing tenant names cannot grow memory or a
+Prometheus server's series count without limit. Nothing from message text ever becomes a label.
+
+    metrics = RouterMetrics()
+    router.add_observer(metrics)
+    metrics.track(router)                     # breaker-state gauges, read at scrape time
+    body = metrics.render()                   # or serve metrics.registry your own way
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Summary, generate_latest
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from routecore.observe.kpis import LiveKpis
+from routecore.observe.records import DecisionRecord
+
+__all__ = ["BREAKER_STATES", "HealthSource", "RouterMetrics"]
+
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0)
+TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
+ROUTE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2)
+BREAKER_STATES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+OTHER = "_other"
+_FEEDBACK_WINDOW = 500  # the accuracy estimate is the mean quality of the last N rated requests
+_RECENT = 10_000  # request id → (tier, model) kept for late feedback
+
+
+class HealthSource(Protocol):
+    """What the breaker gauges read (a `Router` is one)."""
+
+    @property
+    def models(self) -> list[str]: ...
+    def health(self, model: str) -> dict[str, Any]: ...
+
+
+class _Bounded:
+    """The first ``limit`` distinct values pass; later ones become ``_other``."""
+
+    __slots__ = ("limit", "seen")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        if value in self.seen:
+            return value
+        if len(self.seen) < self.limit:
+            self.seen.add(value)
+            return value
+        return OTHER
+
+
+class _Breakers:
+    """A collector read at scrape time: no per-request cost for breaker state."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], HealthSource | None] = lambda: None
+
+    def describe(self) -> Iterable[Metric]:
+        return [self._family()]
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily("routecore_breaker_state",
+                                 "Circuit breaker per model: 0 closed, 1 half-open, 2 open",
+                                 labels=["model"])
+
+    def collect(self) -> Iterable[Metric]:
+        fam = self._family()
+        src = self.source()
+        if src is not None:
+            for m in src.models:
+                fam.add_metric([m], BREAKER_STATES.get(str(src.health(m).get("state")), 0.0))
+        return [fam]
+
+
+class RouterMetrics:
+    """An observer (`Router.add_observer`) that keeps Prometheus metrics and live KPIs."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, max_values: int = 100) -> None:
+        self.registry = r = registry if registry is not None else CollectorRegistry(auto_describe=False)
+        self.kpis = LiveKpis()
+        self._tenant = _Bounded(max_values)
+        self._free = _Bounded(max_values)  # detector / action / check names from other code
+        tm = ["tenant", "tier", "model"]
+        self.requests = Counter("routecore_llm_requests", "Requests through complete()/stream() by outcome",
+                                [*tm, "outcome"], registry=r)
+        self.latency = Histogram("routecore_llm_latency_seconds", "Time to the last token",
+                                 tm, buckets=LATENCY_BUCKETS, registry=r)
+        self.ttft = Histogram("routecore_llm_ttft_seconds", "Time to the first token",
+                              tm, buckets=TTFT_BUCKETS, registry=r)
+        self.route_time = Histogram("routecore_route_seconds", "Time spent in route(): the router's overhead",
+                                    ["tier"], buckets=ROUTE_BUCKETS, registry=r)
+        self.decisions = Counter("routecore_decisions", "Routing decisions: the tier and capability mix",
+                                 ["tier", "capability"], registry=r)
+        self.cost = Counter("routecore_llm_cost_usd", "Actual spend (priced at the model that served)",
+                            ["tenant", "model"], registry=r)
+        self.tokens = Counter("routecore_llm_tokens", "Tokens used", ["tenant", "model", "direction"],
+                              registry=r)
+        self.hedges = Counter("routecore_hedges", "Hedged attempts: fired, and won (served the answer)",
+                              ["model", "result"], registry=r)
+        self.fallbacks = Counter("routecore_fallbacks", "Moves to the next candidate, by why",
+                                 ["reason"], registry=r)
+        self.guard_verdicts = Counter("routecore_guard_verdicts", "Guard policy verdicts",
+                                      ["detector", "action"], registry=r)
+        self.verification_failures = Counter("routecore_verification_failures",
+                                             "Answers that failed output verification",
+                                             ["model", "check"], registry=r)
+        self.budget_refusals = Counter("routecore_budget_refusals", "Requests a tenant budget refused",
+                                       ["tenant", "limit"], registry=r)
+        self.feedback = Counter("routecore_feedback", "Feedback received", ["tier", "model", "kind"],
+                                registry=r)
+        self.quality = Summary("routecore_feedback_quality",
+                               "Quality from feedback (0..1); sum/count is the routing-accuracy estimate",
+                               ["tier"], registry=r)
+        self._accuracy: dict[str, deque[float]] = {}
+        self._breakers = _Breakers()
+        r.register(self._breakers)
+        r.register(_AccuracyGauge(self._accuracy))
+        self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        # Children cached by label tuple: `labels()` costs microseconds, a dict lookup does not.
+        self._per_model: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._per_outcome: dict[tuple[str, str, str, str], Any] = {}
+        self._per_decision: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    # ------------------------------------------------------------------ the hook
+
+    def observe(self, record: DecisionRecord) -> None:
+        d = record.decision
+        tenant = self._tenant(record.tenant or "default")
+        if record.outcome == "refused":
+            err = record.error or {}
+            if err.get("type") == "BudgetExceeded":
+                self.budget_refusals.labels(tenant, str(err.get("limit") or "unknown")).inc()
+            self._outcome(tenant, "-", "-", "refused").inc()
+            self.kpis.add("-", "refused", None, None)
+            return
+        tier = str(d.get("tier", "-"))
+        model = record.served_by or str(d.get("model", "-"))
+        self._outcome(tenant, tier, model, record.outcome).inc()
+        dec = self._per_decision.get((tier, str(d.get("capability"))))
+        if dec is None:
+            cap = str(d.get("capability"))
+            dec = self._per_decision[(tier, cap)] = (self.decisions.labels(tier, cap),
+                                                     self.route_time.labels(tier))
+        dec[0].inc()
+        if record.route_ms is not None:
+            dec[1].observe(record.route_ms / 1000.0)
+        pm = self._model(tenant, tier, model)
+        if record.outcome in ("ok", "truncated"):
+            if record.latency_ms is not None:
+                pm[0].observe(record.latency_ms / 1000.0)
+            if record.ttft_ms is not None:
+                pm[1].observe(record.ttft_ms / 1000.0)
+            if record.cost_usd:
+                pm[2].inc(record.cost_usd)
+            if record.usage:
+                pm[3].inc(record.usage.get("input_tokens", 0))
+                pm[4].inc(record.usage.get("output_tokens", 0))
+        self._attempts(record.attempts, record.served_by)
+        v = record.verification
+        if v is not None and v.get("ok") is False:
+            for check in v.get("failures") or ["unknown"]:
+                self.verification_failed(model, str(check))
+        self.kpis.add(tier, record.outcome, record.latency_ms, record.cost_usd)
+        self._recent[record.request_id] = (tier, model)
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _outcome(self, tenant: str, tier: str, model: str, outcome: str) -> Any:
+        key = (tenant, tier, model, outcome)
+        c = self._per_outcome.get(key)
+        if c is None:
+            c = self._per_outcome[key] = self.requests.labels(*key)
+        return c
+
+    def _model(self, tenant: str, tier: str, model: str) -> tuple[Any, ...]:
+        key = (tenant, tier, model)
+        pm = self._per_model.get(key)
+        if pm is None:
+            pm = self._per_model[key] = (
+                self.latency.labels(*key), self.ttft.labels(*key), self.cost.labels(tenant, model),
+                self.tokens.labels(tenant, model, "input"), self.tokens.labels(tenant, model, "output"))
+        return pm
+
+    def _attempts(self, attempts: list[dict[str, Any]], served_by: str | None) -> None:
+        last = len(attempts) - 1
+        for i, a in enumerate(attempts):
+            if a.get("hedge"):
+                self.hedges.labels(a["model"], "fired").inc()
+                if a.get("outcome") == "ok" and a["model"] == served_by:
+                    self.hedges.labels(a["model"], "won").inc()
+            # A failed or skipped attempt that another one followed is a fallback, by its reason.
+            if i < last and a.get("outcome") in ("error", "skipped"):
+                reason = a.get("error_kind") or ("breaker_open" if a.get("outcome") == "skipped" else "error")
+                self.fallbacks.labels(str(reason)).inc()
+
+    # ------------------------------------------------------------------ other producers
+
+    def on_feedback(self, request_id: str, quality: float, kind: str) -> None:
+        tier, model = self._recent.get(request_id, ("unknown", "unknown"))
+        self.feedback.labels(tier, model, self._free(kind)).inc()
+        self.quality.labels(tier).observe(quality)
+        window = self._accuracy.get(tier)
+        if window is None:
+            window = self._accuracy[tier] = deque(maxlen=_FEEDBACK_WINDOW)
+        window.append(quality)
+
+    def guard_verdict(self, detector: str, action: str, count: int = 1) -> None:
+        """For the guard policies: one verdict (``action`` e.g. allow, redact, block, flag)."""
+        self.guard_verdicts.labels(self._free(detector), self._free(action)).inc(count)
+        if action != "allow":
+            self.kpis.guard_failures += count
+
+    def verification_failed(self, model: str, check: str) -> None:
+        self.verification_failures.labels(model, self._free(check)).inc()
+        self.kpis.verification_failures += 1
+
+    def track(self, source: HealthSource | Callable[[], HealthSource | None]) -> None:
+        """Report breaker states of ``source`` (a router, or a callable giving the current one —
+        the gateway passes its serving generation's router, so a reload is followed)."""
+        if callable(source):
+            self._breakers.source = source
+        else:
+            self._breakers.source = lambda: source
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _AccuracyGauge:
+    def __init__(self, windows: dict[str, deque[float]]) -> None:
+        self.windows = windows
+
+    def describe(self) -> Iterable[Metric]:
+        return [self._family()]
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily("routecore_routing_accuracy",
+                                 f"Mean feedback quality of the last {_FEEDBACK_WINDOW} rated requests",
+                                 labels=["tier"])
+
+    def collect(self) -> Iterable[Metric]:
+        fam = self._family()
+        for tier, w in list(self.windows.items()):
+            if w:
+                fam.add_metric([tier], sum(w) / len(w))
+        return [fam]
