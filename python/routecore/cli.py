@@ -45,6 +45,7 @@ def _serve_parser(sub: Any) -> None:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
     p.add_argument("--demo", action="store_true", help="serve from simulated providers, offline")
+    p.add_argument("--records", help="append a decision record per request to this JSON Lines file")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -57,7 +58,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         settings = load(
             args.server_config,
             os.environ,
-            {"host": args.host, "port": args.port, "workers": args.workers, "config_path": args.config},
+            {"host": args.host, "port": args.port, "workers": args.workers, "config_path": args.config,
+             "records_path": args.records},
         )
     except ValueError as e:
         raise SystemExit(f"routecore serve: {e}") from None

@@ -10,7 +10,11 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from routecore.observe.hook import Observer
+from routecore.observe.metrics import RouterMetrics
+from routecore.observe.records import JsonlSink
 from routecore.router import Router
 from routecore.server.errors import ApiError, from_exception
 from routecore.server.http import Receive, Request, Scope, Send, send_bytes
@@ -49,8 +53,16 @@ class Gateway:
         if router is None:
             router = Router(settings.config_path)
             source = settings.config_path or "embedded"
-        self.current = Current(Generation(router, 1, source or "given"))
         self.metrics = Metrics()
+        # The library's metrics in the same registry, so /metrics serves both.
+        self.router_metrics = RouterMetrics(self.metrics.registry)
+        observers: list[Observer] = [self.router_metrics]
+        self.records: JsonlSink | None = None
+        if settings.records_path:
+            self.records = JsonlSink(_records_path(settings))
+            observers.append(self.records)
+        self.current = Current(Generation(router, 1, source or "given"), observers)
+        self.router_metrics.track(lambda: self.current.gen.router)
         self.admission = Admission(settings.max_in_flight, settings.max_queue,
                                    settings.queue_timeout_ms, settings.retry_after_s)
         self.table: dict[tuple[str, str], tuple[str, Handler]] = route_table()
@@ -95,6 +107,8 @@ class Gateway:
             elif msg["type"] == "lifespan.shutdown":
                 self.admission.draining = True
                 await self.current.gen.router.aclose()
+                if self.records is not None:
+                    self.records.close()  # flushes what the drained requests recorded
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -104,6 +118,12 @@ def _not_routed(req: Request, known_path: bool) -> ApiError:
         return ApiError(405, "method_not_allowed", f"{req.method} is not allowed on {req.path}.")
     return ApiError(404, "not_found", f"No endpoint {req.path}: see /v1/chat/completions, /v1/messages, "
                     "/v1/models, /v1/route, /v1/feedback.")
+
+
+def _records_path(s: ServerSettings) -> Path:
+    p = Path(s.records_path or "records.jsonl")
+    # Several workers appending to one file could interleave partial lines: one file each.
+    return p if s.workers == 1 else p.with_name(f"{p.stem}.{os.getpid()}{p.suffix}")
 
 
 def create_app() -> Gateway:

@@ -47,6 +47,9 @@ class ServerSettings:
     retry_after_s: int = 1  # what a 503 for overload tells the client
     graceful_shutdown_s: float = 30.0  # how long shutdown waits for in-flight streams
     config_path: str | None = None  # routing config (TOML/JSON); None: the embedded default
+    # Decision records (JSON Lines, redacted) appended here, one per chat request; None: none.
+    # With workers > 1 each worker writes its own file: <stem>.<pid><suffix>.
+    records_path: str | None = None
     log_level: str = "warning"
 
     def with_(self, **changes: Any) -> ServerSettings:
@@ -77,6 +80,7 @@ _SCALARS: dict[str, type] = {
     "host": str, "port": int, "workers": int, "allow_anonymous": bool, "max_body_bytes": int,
     "max_in_flight": int, "max_queue": int, "queue_timeout_ms": float, "retry_after_s": int,
     "graceful_shutdown_s": float, "log_level": str, "admin_token_sha256": str, "config_path": str,
+    "records_path": str,
 }
 
 

@@ -5,8 +5,10 @@ the old router's connections close once its last request has left."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from routecore.observe.hook import Observer
 from routecore.router import Router
 
 
@@ -43,12 +45,18 @@ class Generation:
 
 
 class Current:
-    """Holder of the serving generation; `swap` is a single assignment (atomic under asyncio)."""
+    """Holder of the serving generation; `swap` is a single assignment (atomic under asyncio).
+    The gateway's observers (metrics, records) follow every new router."""
 
-    def __init__(self, first: Generation) -> None:
+    def __init__(self, first: Generation, observers: Sequence[Observer] = ()) -> None:
+        self.observers = tuple(observers)
+        for o in self.observers:
+            first.router.add_observer(o)
         self.gen = first
 
     def swap(self, router: Router, source: str) -> Generation:
+        for o in self.observers:
+            router.add_observer(o)
         old = self.gen
         self.gen = Generation(router, old.number + 1, source)
         old.retire()
