@@ -61,6 +61,10 @@ class Gateway:
         if settings.records_path:
             self.records = JsonlSink(_records_path(settings))
             observers.append(self.records)
+        if settings.otel_traces:
+            from routecore.observe.otel import OtelObserver  # only now: the otel extra is optional
+
+            observers.append(OtelObserver())
         self.current = Current(Generation(router, 1, source or "given"), observers)
         self.router_metrics.track(lambda: self.current.gen.router)
         self.admission = Admission(settings.max_in_flight, settings.max_queue,

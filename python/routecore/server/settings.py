@@ -50,6 +50,8 @@ class ServerSettings:
     # Decision records (JSON Lines, redacted) appended here, one per chat request; None: none.
     # With workers > 1 each worker writes its own file: <stem>.<pid><suffix>.
     records_path: str | None = None
+    # OpenTelemetry spans per request to the global tracer provider (needs routecore[otel]).
+    otel_traces: bool = False
     log_level: str = "warning"
 
     def with_(self, **changes: Any) -> ServerSettings:
@@ -80,7 +82,7 @@ _SCALARS: dict[str, type] = {
     "host": str, "port": int, "workers": int, "allow_anonymous": bool, "max_body_bytes": int,
     "max_in_flight": int, "max_queue": int, "queue_timeout_ms": float, "retry_after_s": int,
     "graceful_shutdown_s": float, "log_level": str, "admin_token_sha256": str, "config_path": str,
-    "records_path": str,
+    "records_path": str, "otel_traces": bool,
 }
 
 
