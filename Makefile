@@ -4,10 +4,12 @@ PIP ?= $(PY) -m pip
 
 .PHONY: install build-dev test test-rust test-python bench lint fmt wheel
 
-## Install routecore (release build of the Rust core) with the test extras, and the
-## redis-server the shared-state tests start (Debian's package; needs root or sudo).
+## Install routecore (release build of the Rust core) with the test extras, the redis-server
+## the shared-state tests start and the chromium the /dashboard test drives headless (Debian's
+## packages; needs root or sudo).
 install:
 	command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e ".[test,dev]"
 

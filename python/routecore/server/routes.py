@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from routecore.errors import InvalidRequestError
-from routecore.server import admin
+from routecore.server import admin, dashboard
 from routecore.server.anthropic_compat import AnthropicDialect
 from routecore.server.auth import authenticate, check_admin
 from routecore.server.chat import handle_chat
@@ -122,4 +122,6 @@ def table() -> dict[tuple[str, str], tuple[str, Handler]]:
         ("GET", "/ready"): ("ready", ready),
         ("GET", "/metrics"): ("metrics", metrics),
         ("POST", "/admin/reload"): ("admin_reload", admin.reload),
+        ("GET", "/dashboard"): ("dashboard", dashboard.page),
+        ("GET", "/dashboard/data"): ("dashboard_data", dashboard.data),
     }
