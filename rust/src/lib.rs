@@ -14,6 +14,7 @@ pub mod decision;
 pub mod difficulty;
 pub mod error;
 pub mod features;
+pub mod guard_policy;
 pub mod guards;
 pub mod health;
 pub mod lease;

@@ -138,6 +138,9 @@ pub struct Policy {
     pub user_tiers: HashMap<String, UserTierSpec>,
     pub routing: Routing,
     pub resilience: RawResilience,
+    /// Input guard actions per detector, overridable per tier and tenant (issue #6).
+    pub guards: crate::guard_policy::GuardPolicy,
+    pub verification: crate::guard_policy::VerificationPolicy,
     /// The validated config with defaults filled in, as the Python layers see it.
     pub normalized: RawConfig,
 }

@@ -2,7 +2,7 @@
 //! access, so routing does not pay for fields nobody reads.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -24,6 +24,9 @@ pub struct PyDecision {
     pub metadata: Option<Py<PyAny>>,
     /// OPEN until reconciled or released (each may happen once).
     pub state: AtomicU8,
+    /// Reasons added after routing by the async layer (guard flags, escalations, rollbacks):
+    /// the decision is the one place a caller looks to learn why it was served as it was.
+    pub notes: Mutex<Vec<String>>,
 }
 
 impl PyDecision {
@@ -33,6 +36,7 @@ impl PyDecision {
             policy,
             metadata,
             state: AtomicU8::new(OPEN),
+            notes: Mutex::new(Vec::new()),
         }
     }
 
@@ -111,7 +115,15 @@ impl PyDecision {
     }
     #[getter]
     fn reasons(&self) -> Vec<String> {
-        self.inner.reasons_text(&self.policy)
+        let mut r = self.inner.reasons_text(&self.policy);
+        r.extend(self.notes.lock().map(|n| n.clone()).unwrap_or_default());
+        r
+    }
+    /// Append a reason (used by routecore's guard and verification layer; never message text).
+    fn _note(&self, reason: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(reason);
+        }
     }
     #[getter]
     fn metadata(&self, py: Python<'_>) -> Option<Py<PyAny>> {

@@ -5,6 +5,7 @@ mod decision;
 mod errors;
 mod guards;
 mod learning;
+mod policy;
 mod router;
 mod state;
 

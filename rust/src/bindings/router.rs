@@ -439,6 +439,26 @@ impl PyRouter {
         self.inner.policy().model_names()
     }
 
+    /// The input-guard policy in force for `tenant` at `tier` (global ← tier ← tenant), as
+    /// plain data: `{"injection": {action, mode, min_verdict}, "pii": {action, mode, types},
+    /// "escalate_model"}`.
+    #[pyo3(signature = (tenant=None, tier=0))]
+    fn guard_policy<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<&str>,
+        tier: u8,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.inner.policy();
+        let g = p.guards.effective(tenant, tier.min(p.max_tier()));
+        super::policy::guard_dict(py, p, &g)
+    }
+
+    /// The compiled `[verification]` policy as plain data (per-tier thresholds, rollback targets).
+    fn verification_policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        super::policy::verification_dict(py, self.inner.policy())
+    }
+
     /// The validated config with defaults filled in, as JSON text.
     fn _config_json(&self) -> PyResult<String> {
         serde_json::to_string(&self.inner.policy().normalized)

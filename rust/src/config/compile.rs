@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+mod guards;
+
 use super::raw::{RawConfig, RawTenant};
 use crate::capability::Capability;
 use crate::error::{ConfigIssue, Error, Result};
@@ -393,6 +395,8 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
     }
 
     check_state(&mut is, &raw.state);
+    let guards = guards::compile_guards(&mut is, &raw, &model_index);
+    let verification = guards::compile_verification(&mut is, &raw.verification, &raw, &model_index);
 
     let b = &raw.bandit;
     for (k, v) in [
@@ -431,6 +435,8 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
         user_tiers,
         routing,
         resilience: raw.resilience.clone(),
+        guards,
+        verification,
         normalized: raw,
     })
 }

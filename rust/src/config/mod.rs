@@ -5,6 +5,7 @@
 
 mod compile;
 pub mod raw;
+mod raw_guards;
 
 use crate::error::{ConfigIssue, Error, Result};
 use crate::policy::Policy;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::raw_guards::{RawDetector, RawGuardSet, RawVerification};
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawConfig {
     #[serde(default = "one")]
@@ -28,6 +30,11 @@ pub struct RawConfig {
     pub state: RawState,
     #[serde(default)]
     pub bandit: crate::bandit::BanditConfig,
+    /// Input guard policy (tiers and tenants may override it in their own `guards` table).
+    #[serde(default)]
+    pub guards: RawGuardSet,
+    #[serde(default)]
+    pub verification: RawVerification,
 }
 
 fn one() -> u32 {
@@ -61,6 +68,8 @@ pub struct RawTier {
     pub models: Vec<String>,
     pub first_token_timeout_ms: Option<f64>,
     pub total_timeout_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guards: Option<RawGuardSet>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -131,6 +140,8 @@ pub struct RawTenant {
     pub min_tier: Option<u8>,
     pub max_tier: Option<u8>,
     pub allowed_models: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guards: Option<RawGuardSet>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -97,3 +97,99 @@ fn tier_count_and_threshold_count_must_agree() {
         other => panic!("{other:?}"),
     }
 }
+
+fn with_guards(extra: &str) -> String {
+    format!("{DEFAULT_TOML}\n{extra}\n")
+}
+
+#[test]
+fn guard_policy_resolves_global_tier_and_tenant() {
+    let t = with_guards(
+        "[guards.injection]\naction = \"block\"\n[guards.pii]\naction = \"redact\"\ntypes = { credit_card = \"block\" }\n\
+         [tenants.acme.guards.injection]\naction = \"escalate\"\nmode = \"parallel\"\n",
+    );
+    let p = load(&t, Format::Toml).expect("valid");
+    use crate::guard_policy::{Action, Mode};
+    let g = p.guards.effective(Some("nobody"), 1);
+    assert_eq!(g.injection_action, Action::Block);
+    assert_eq!(g.pii_types[2], Action::Block); // CREDIT_CARD
+    assert_eq!(g.pii_types[0], Action::Redact); // EMAIL
+    let a = p.guards.effective(Some("acme"), 1);
+    assert_eq!(a.injection_action, Action::Escalate);
+    assert_eq!(a.injection_mode, Mode::Parallel);
+    // Defaults: injection flagged, PII off, pre_call.
+    let d = default_policy().guards.effective(None, 0);
+    assert_eq!(d.injection_action, Action::Flag);
+    assert_eq!(d.pii_action, Action::Off);
+    assert_eq!(default_policy().verification.thresholds, vec![0.05; 4]);
+}
+
+#[test]
+fn bad_guard_values_are_all_reported_with_paths() {
+    let t = with_guards(
+        "[guards.injection]\naction = \"nuke\"\nmode = \"later\"\n[guards.pii]\ntypes = { SHOE_SIZE = \"block\" }\n\
+         [guards.toxicity]\naction = \"block\"\n[tenants.acme.guards.pii]\naction = \"bogus\"\n",
+    );
+    let e = errors(&t);
+    let find = |p: &str| {
+        e.iter()
+            .find(|i| i.path == p)
+            .unwrap_or_else(|| panic!("{p} in {e:?}"))
+    };
+    assert!(find("guards.injection.action")
+        .message
+        .contains("off, flag, redact, block, escalate"));
+    assert!(find("guards.injection.mode")
+        .message
+        .contains("pre_call or parallel"));
+    assert!(find("guards.pii.types.SHOE_SIZE")
+        .message
+        .contains("CREDIT_CARD"));
+    assert!(find("guards.toxicity").message.contains("unknown detector"));
+    assert!(find("tenants.acme.guards.pii.action")
+        .message
+        .contains("bogus"));
+}
+
+#[test]
+fn redact_in_parallel_and_on_injection_are_refused() {
+    let e = errors(&with_guards(
+        "[guards.pii]\naction = \"redact\"\nmode = \"parallel\"\n[guards.injection]\naction = \"redact\"\n",
+    ));
+    let paths: Vec<&str> = e.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(
+        paths.iter().filter(|p| **p == "guards.pii.mode").count(),
+        1,
+        "{e:?}"
+    );
+    assert!(paths.contains(&"guards.injection.action"), "{e:?}");
+}
+
+#[test]
+fn verification_section_is_validated() {
+    let e = errors(&with_guards(
+        "[verification]\nchecks = [\"json\", \"vibes\"]\non_failure = \"pray\"\nrollback_threshold = 1.5\n\
+         custom = [\"nocolon\"]\nrollback_to = { \"gpt-4o-mini\" = \"gpt-9\", \"T9\" = \"gpt-4o\" }\n",
+    ));
+    let paths: Vec<&str> = e.iter().map(|i| i.path.as_str()).collect();
+    for p in [
+        "verification.checks[1]",
+        "verification.on_failure",
+        "verification.rollback_threshold",
+        "verification.custom[0]",
+        "verification.rollback_to.gpt-4o-mini",
+        "verification.rollback_to.T9",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    let ok = load(
+        &with_guards("[verification]\nrollback_to = { \"gpt-4o-mini\" = \"gpt-4o\", \"T1-fast\" = \"claude-3-5-haiku\" }\ntier_thresholds = [0.2]\n"),
+        Format::Toml,
+    )
+    .expect("valid");
+    assert_eq!(ok.verification.thresholds, vec![0.2, 0.05, 0.05, 0.05]);
+    assert_eq!(
+        ok.verification.rollback_tier[1],
+        ok.model_id("claude-3-5-haiku")
+    );
+}
