@@ -12,6 +12,8 @@ trying again can help (`retryable`): callers branch on the type, never on messag
     ├── BudgetExceeded                      a tenant budget refused; `.retry_after_s` says when it refills
     ├── NoModelAvailableError               every candidate filtered out (window, cost cap, deadline)
     ├── StateUnavailableError               shared state (Redis) unreachable under `fail_closed`
+    ├── ContentBlockedError                 an input guard's policy blocked the request; `.detector`
+    ├── VerificationFailedError             every allowed retry failed output verification
     └── InternalError                       a bug in routecore (a Rust panic, caught)
 """
 
@@ -22,6 +24,7 @@ from typing import ClassVar
 __all__ = [
     "BudgetExceeded",
     "ConfigError",
+    "ContentBlockedError",
     "InternalError",
     "InvalidRequestError",
     "ModelNotAllowedError",
@@ -30,6 +33,7 @@ __all__ = [
     "RouteError",
     "StateUnavailableError",
     "UnknownModelError",
+    "VerificationFailedError",
 ]
 
 
@@ -142,6 +146,39 @@ class StateUnavailableError(RouteError):
     status_code = 503
     code = "state_unavailable"
     retryable = True
+
+
+class ContentBlockedError(RouteError):
+    """An input guard (`[guards]`) blocked the request before any answer was released.
+
+    `detector` is ``"injection"`` or ``"pii"``; `signals` names what fired (injection signal
+    names or PII types). Neither the message nor any attribute carries text from the prompt,
+    so the error can be logged and returned as it is. Sending the same request again cannot
+    help, hence not retryable."""
+
+    status_code = 400
+    code = "content_blocked"
+
+    def __init__(self, message: str, *, detector: str = "", signals: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.detector = detector
+        self.signals = tuple(signals)
+
+
+class VerificationFailedError(RouteError):
+    """The answers failed output verification (`[verification]`: JSON schema, refusal, custom
+    checks) on every try the policy and the deadline allowed. `failures` names the failed
+    checks of the last answer, `completion` is that answer (for callers that can use it anyway).
+    Models are stochastic and rollback moves traffic away from failing ones: retryable."""
+
+    status_code = 502
+    code = "output_verification_failed"
+    retryable = True
+
+    def __init__(self, message: str, *, failures: tuple[str, ...] = (), completion: object = None) -> None:
+        super().__init__(message)
+        self.failures = tuple(failures)
+        self.completion = completion
 
 
 class InternalError(RouteError):

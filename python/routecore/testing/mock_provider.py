@@ -35,6 +35,7 @@ class ModelStats:
     completed: int = 0  # responses written to the end
     client_aborts: int = 0  # client closed the connection before the response ended
     faults: int = 0
+    last_messages: list[Any] | None = None  # what the model last received (guard tests)
 
 
 class MockProvider:
@@ -138,6 +139,7 @@ class MockProvider:
         req.tag = model
         stats = self.stats(model)
         stats.requests += 1
+        stats.last_messages = body.get("messages")
         raw = req.headers.get("x-mock-scenario")
         scenario = Scenario.from_header(raw) if raw else self._scenarios.get(model, self._default)
         self._seq += 1

@@ -32,6 +32,10 @@ class Scenario:
     inter_token_ms: float = 0.0
     tokens: int = 4  # content deltas (streams) / words (non-stream)
     text: str | None = None  # content to send; default: "tok0 tok1 ..."
+    # The model's first `first_text_n` requests answer `first_text` instead (a model that
+    # misbehaves, then recovers: re-ask and rollback tests).
+    first_text: str | None = None
+    first_text_n: int = 0
     tool_call: str | None = None  # emit a call to this tool instead of text ("*": first tool)
     # Long tail: with probability slow_rate the TTFT (or latency) becomes slow_ms.
     slow_rate: float = 0.0

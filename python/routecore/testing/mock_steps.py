@@ -27,7 +27,7 @@ class Step:
 
 
 def _answer(sc: Scenario, body: dict[str, Any], anthropic: bool, rid: str, refusal: bool,
-            input_tokens: int) -> wire.Answer:
+            input_tokens: int, request_no: int = 0) -> wire.Answer:
     model = str(body.get("model", ""))
     tool = sc.tool_call
     choice = body.get("tool_choice")
@@ -40,8 +40,9 @@ def _answer(sc: Scenario, body: dict[str, Any], anthropic: bool, rid: str, refus
         return wire.Answer(model, (), None, (), "content_filter", input_tokens, rid)
     if tool is not None:
         return wire.Answer(model, (), tool, _TOOL_ARGS, "tool_calls", input_tokens, rid)
-    if sc.text is not None:
-        words = sc.text.split(" ")
+    text = sc.first_text if sc.first_text is not None and request_no <= sc.first_text_n else sc.text
+    if text is not None:
+        words = text.split(" ")
         pieces = (*tuple(w + " " for w in words[:-1]), words[-1])
     else:
         pieces = tuple(f"tok{i} " for i in range(sc.tokens))
@@ -72,7 +73,7 @@ def plan(sc: Scenario, req: Request, body: dict[str, Any], *, anthropic: bool, r
         code = "invalid_request_error" if anthropic else "context_length_exceeded"
         msg = f"prompt is too long: {input_tokens} tokens > {sc.context_window} maximum"
         return iter([Step(latency, "whole", _error(sc, anthropic, 400, code, msg).data, 400)]), delayed
-    ans = _answer(sc, body, anthropic, rid, fault == "refusal", input_tokens)
+    ans = _answer(sc, body, anthropic, rid, fault == "refusal", input_tokens, request_no)
     if stream:
         steps = _stream(sc, ans, anthropic, fault, latency, ttft, body)
     else:
