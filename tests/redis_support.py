@@ -80,13 +80,14 @@ class RedisServer:
 
 
 def run_workers(
-    config_path: str, n: int, duration_s: float, *, delay_s: float = 1.5
+    config_path: str, n: int, duration_s: float, *, delay_s: float = 1.5, script: str = __file__
 ) -> list[subprocess.Popen[str]]:
-    """Start `n` replica processes (this file's `worker`) that begin together after `delay_s`."""
+    """Start `n` replica processes (`script`'s `worker`, by default this file's) that begin
+    together after `delay_s`."""
     start_at = time.time() + delay_s
     return [
         subprocess.Popen(
-            [sys.executable, __file__, config_path, str(start_at), str(duration_s), str(seed)],
+            [sys.executable, script, config_path, str(start_at), str(duration_s), str(seed)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

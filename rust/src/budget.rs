@@ -17,6 +17,7 @@ use compact_str::CompactString;
 use parking_lot::Mutex;
 
 use crate::error::{BudgetLimit, Error, Result};
+pub use crate::lease::quota::{ModelQuota, QuotaHold};
 use crate::lease::{LeaseTable, Limits, Take};
 use crate::policy::TenantSpec;
 
@@ -31,21 +32,21 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    fn full(capacity: f64, now_ms: u32) -> Self {
+    pub(crate) fn full(capacity: f64, now_ms: u32) -> Self {
         Bucket {
             level: capacity,
             stamp_ms: now_ms,
         }
     }
 
-    fn refill(&mut self, capacity: f64, window_ms: f64, now_ms: u32) {
+    pub(crate) fn refill(&mut self, capacity: f64, window_ms: f64, now_ms: u32) {
         let dt = now_ms.saturating_sub(self.stamp_ms) as f64;
         self.level = (self.level + dt * capacity / window_ms).min(capacity);
         self.stamp_ms = self.stamp_ms.max(now_ms);
     }
 
     /// Milliseconds until `amount` is available (0 if it is now).
-    fn wait_ms(&self, amount: f64, capacity: f64, window_ms: f64) -> f64 {
+    pub(crate) fn wait_ms(&self, amount: f64, capacity: f64, window_ms: f64) -> f64 {
         if amount <= self.level {
             0.0
         } else if amount > capacity {
@@ -55,7 +56,7 @@ impl Bucket {
         }
     }
 
-    fn adjust(&mut self, delta: f64, capacity: f64) {
+    pub(crate) fn adjust(&mut self, delta: f64, capacity: f64) {
         // Debt from under-estimates may go down to minus one capacity, never unbounded.
         self.level = (self.level - delta).clamp(-capacity, capacity);
     }
@@ -133,6 +134,8 @@ pub struct Reservation {
     pub usd: f64,
     /// Taken from a leased allowance (settles there, whatever the mode is by then).
     pub leased: bool,
+    /// The primary deployment's provider quota held for this request.
+    pub quota: QuotaHold,
 }
 
 struct Limit {
@@ -213,6 +216,8 @@ pub struct BudgetStore {
     shards: Vec<Shard>,
     hasher: ahash::RandomState,
     pub leases: LeaseTable,
+    /// Allowances of deployments' provider quotas (`lease/quota.rs`), keyed by model name.
+    pub quota_leases: LeaseTable,
     mode: AtomicU8,
     /// On an unreachable store mid-request: fall back to local buckets (else refuse).
     fail_open: AtomicBool,
@@ -233,6 +238,7 @@ impl BudgetStore {
                 .collect(),
             hasher: ahash::RandomState::new(),
             leases: LeaseTable::new(),
+            quota_leases: LeaseTable::new(),
             mode: AtomicU8::new(Mode::Local as u8),
             fail_open: AtomicBool::new(true),
             fallback_scale: AtomicU64::new(1.0f64.to_bits()),
@@ -260,7 +266,7 @@ impl BudgetStore {
             .store(scale.clamp(1e-9, 1.0).to_bits(), Ordering::Relaxed);
     }
 
-    fn scale(&self) -> f64 {
+    pub(crate) fn fallback_scale(&self) -> f64 {
         f64::from_bits(self.fallback_scale.load(Ordering::Relaxed))
     }
 
@@ -287,6 +293,7 @@ impl BudgetStore {
                         tokens,
                         usd,
                         leased: true,
+                        ..Default::default()
                     })
                 }
                 Take::Refused(e) => return Err(e),
@@ -302,7 +309,7 @@ impl BudgetStore {
                     "budgets of tenant {tenant:?} are shared across replicas and the state store is unreachable (state.mode = \"fail_closed\")"
                 ),
             }),
-            Mode::Fallback => self.reserve_local(tenant, spec, tokens, usd, now_ms, self.scale()),
+            Mode::Fallback => self.reserve_local(tenant, spec, tokens, usd, now_ms, self.fallback_scale()),
             _ => self.reserve_local(tenant, spec, tokens, usd, now_ms, 1.0),
         }
     }
@@ -350,6 +357,7 @@ impl BudgetStore {
             tokens,
             usd,
             leased: false,
+            ..Default::default()
         })
     }
 
@@ -388,7 +396,7 @@ impl BudgetStore {
         let lims = scaled_limits(
             spec,
             if self.mode() == Mode::Fallback {
-                self.scale()
+                self.fallback_scale()
             } else {
                 1.0
             },
@@ -428,68 +436,6 @@ impl BudgetStore {
 
     pub fn tenants(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len()).sum::<usize>() + self.leases.tenants()
-    }
-}
-
-/// A per-model quota (requests/min, tokens/min) shared by every tenant.
-#[derive(Debug)]
-pub struct ModelQuota {
-    rpm: Option<f64>,
-    tpm: Option<f64>,
-    b: Mutex<[Bucket; 2]>,
-}
-
-impl ModelQuota {
-    pub fn new(rpm: Option<f64>, tpm: Option<f64>) -> Self {
-        ModelQuota {
-            rpm,
-            tpm,
-            b: Mutex::new([
-                Bucket::full(rpm.unwrap_or(0.0), 0),
-                Bucket::full(tpm.unwrap_or(0.0), 0),
-            ]),
-        }
-    }
-
-    pub fn is_limited(&self) -> bool {
-        self.rpm.is_some() || self.tpm.is_some()
-    }
-
-    /// Take one request and `tokens` if both fit.
-    pub fn try_take(&self, tokens: f64, now_ms: u32) -> bool {
-        if !self.is_limited() {
-            return true;
-        }
-        let mut b = self.b.lock();
-        let caps = [(self.rpm, 1.0), (self.tpm, tokens)];
-        for (i, (cap, amt)) in caps.iter().enumerate() {
-            if let Some(c) = cap {
-                b[i].refill(*c, 60_000.0, now_ms);
-                if b[i].wait_ms(*amt, *c, 60_000.0) > 0.0 {
-                    return false;
-                }
-            }
-        }
-        for (i, (cap, amt)) in caps.iter().enumerate() {
-            if let Some(c) = cap {
-                b[i].adjust(*amt, *c);
-            }
-        }
-        true
-    }
-
-    /// Undo a `try_take` whose request was refused elsewhere (tenant budget).
-    pub fn give_back(&self, tokens: f64) {
-        if !self.is_limited() {
-            return;
-        }
-        let mut b = self.b.lock();
-        if let Some(c) = self.rpm {
-            b[0].adjust(-1.0, c);
-        }
-        if let Some(c) = self.tpm {
-            b[1].adjust(-tokens, c);
-        }
     }
 }
 
@@ -584,15 +530,6 @@ mod tests {
         assert!(s.reserve("a", &sp, 1.0, 0.0, 0).is_err());
         s.reserve("b", &sp, 1.0, 0.0, 0).unwrap();
         assert_eq!(s.tenants(), 2);
-    }
-
-    #[test]
-    fn model_quota() {
-        let q = ModelQuota::new(Some(2.0), None);
-        assert!(q.try_take(10.0, 0));
-        assert!(q.try_take(10.0, 0));
-        assert!(!q.try_take(10.0, 0));
-        assert!(q.try_take(10.0, 30_000));
     }
 
     proptest! {

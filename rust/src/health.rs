@@ -4,6 +4,11 @@
 //! (`view`) so `route()` never waits on a lock held by a reporting thread. Breakers open on
 //! consecutive failures, on an error rate over a window, or on repeated latency-budget misses,
 //! and half-open after `breaker_open_ms` to let exactly one probe through.
+//!
+//! With shared state, the other replicas' view of a deployment arrives as a `Fleet` prior
+//! (`ingest_fleet`): their merged TTFT and error rate over their recent requests. It is kept
+//! apart from this replica's own samples (which alone are published, so nothing echoes back)
+//! and blended with them, weighted by recent request counts, into what selection reads.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
@@ -97,6 +102,16 @@ pub struct HealthView {
     pub ttft_ms: f32,
 }
 
+/// The other replicas' merged view of a deployment (`n`-weighted over fresh entries).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Fleet {
+    pub ttft_ms: Option<f64>,
+    pub ttft_p95_ms: Option<f64>,
+    pub error_rate: f64,
+    /// Their requests in their breaker windows; 0 = no prior.
+    pub n: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthSnapshot {
     pub state: BreakerState,
@@ -111,6 +126,10 @@ pub struct HealthSnapshot {
     pub opened_total: u32,
     /// While open: when it half-opens (router clock, ms).
     pub open_until_ms: u32,
+    /// The TTFT selection and deadline admission use: own samples blended with the fleet's.
+    pub expected_ttft_ms: f64,
+    /// The other replicas' view, when there is one.
+    pub fleet: Option<Fleet>,
 }
 
 const TTFT_RING: usize = 64;
@@ -126,6 +145,7 @@ struct Inner {
     ttft_ring: [f32; TTFT_RING],
     ttft_n: usize,
     opened_total: u32,
+    fleet: Fleet,
 }
 
 pub struct ModelHealth {
@@ -152,6 +172,7 @@ impl ModelHealth {
                 ttft_ring: [0.0; TTFT_RING],
                 ttft_n: 0,
                 opened_total: 0,
+                fleet: Fleet::default(),
             }),
             configured_ttft: configured_ttft_ms as f32,
             snap_state: AtomicU8::new(0),
@@ -268,17 +289,54 @@ impl ModelHealth {
         self.snap_state.store(g.state as u8, Ordering::Relaxed);
         self.snap_open_until
             .store(g.open_until_ms, Ordering::Relaxed);
-        let ttft = if g.ttft_n >= 3 {
-            g.ttft_ewma.unwrap_or(self.configured_ttft as f64) as f32
-        } else {
-            self.configured_ttft
-        };
+        let ttft = self.expected_ttft(g) as f32;
         self.snap_ttft_bits.store(ttft.to_bits(), Ordering::Relaxed);
-        let (n, fails) = window_counts(&g.window);
-        let erring = n >= cfg.breaker_min_requests / 2
-            && n > 0
-            && fails as f64 > 0.5 * cfg.breaker_error_rate * n as f64;
+        let (own_n, own_fails) = window_counts(&g.window);
+        // The fleet's failures count as if seen here: a deployment erring for the others is
+        // demoted before this replica has paid for its own evidence.
+        let f = &g.fleet;
+        let n = own_n as f64 + f.n as f64;
+        let fails = own_fails as f64 + f.error_rate.clamp(0.0, 1.0) * f.n as f64;
+        let erring = n >= (cfg.breaker_min_requests / 2) as f64
+            && n > 0.0
+            && fails > 0.5 * cfg.breaker_error_rate * n;
         self.snap_degraded.store(erring as u8, Ordering::Relaxed);
+    }
+
+    /// Own EWMA (after 3 samples) else the configured TTFT; with a fleet prior, the fleet's
+    /// TTFT blended with the own EWMA by recent request counts (own samples older than the
+    /// breaker window weigh nothing next to a fresh fleet view).
+    fn expected_ttft(&self, g: &Inner) -> f64 {
+        let configured = self.configured_ttft as f64;
+        let own = g.ttft_ewma.filter(|_| g.ttft_n >= 3);
+        let Some(fleet) = g.fleet.ttft_ms.filter(|_| g.fleet.n > 0) else {
+            return own.unwrap_or(configured);
+        };
+        let own_n = g.window.len() as f64;
+        match own {
+            Some(e) if own_n > 0.0 => {
+                let fleet_n = g.fleet.n as f64;
+                (own_n * e + fleet_n * fleet) / (own_n + fleet_n)
+            }
+            _ => fleet,
+        }
+    }
+
+    /// Replace the fleet prior (`n = 0` clears it: no fresh peers, or the store is down).
+    pub fn ingest_fleet(&self, f: Fleet, cfg: &RawResilience) {
+        let mut g = self.inner.lock();
+        let valid = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
+        g.fleet = Fleet {
+            ttft_ms: valid(f.ttft_ms),
+            ttft_p95_ms: valid(f.ttft_p95_ms),
+            error_rate: if f.error_rate.is_finite() {
+                f.error_rate.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            n: f.n,
+        };
+        self.publish(&g, cfg);
     }
 
     pub fn snapshot(&self) -> HealthSnapshot {
@@ -301,6 +359,8 @@ impl ModelHealth {
             latency_misses: g.misses.len() as u32,
             opened_total: g.opened_total,
             open_until_ms: g.open_until_ms,
+            expected_ttft_ms: self.expected_ttft(&g),
+            fleet: (g.fleet.n > 0).then_some(g.fleet),
         }
     }
 
@@ -440,6 +500,55 @@ mod tests {
         );
         h.record(&ok(50.0), 500.0, 1001, &cfg);
         assert_eq!(h.snapshot().state, BreakerState::Closed);
+    }
+
+    #[test]
+    fn fleet_prior_sets_ttft_and_demotes_without_local_samples() {
+        let cfg = RawResilience::default();
+        let h = ModelHealth::new(300.0);
+        let slow = Fleet {
+            ttft_ms: Some(2000.0),
+            ttft_p95_ms: Some(2500.0),
+            error_rate: 0.0,
+            n: 40,
+        };
+        h.ingest_fleet(slow, &cfg);
+        assert_eq!(
+            h.view(0).ttft_ms,
+            2000.0,
+            "no own samples: the fleet's TTFT"
+        );
+        assert!(!h.view(0).degraded);
+        assert_eq!(h.snapshot().ttft_ewma_ms, None, "own statistics stay own");
+        // Own fresh samples blend in by count: 10 own at 100 ms vs 40 fleet at 2000 ms.
+        for i in 0..10 {
+            h.record(&ok(100.0), 5000.0, i, &cfg);
+        }
+        let want = (10.0 * 100.0 + 40.0 * 2000.0) / 50.0;
+        assert!(
+            (h.view(10).ttft_ms as f64 - want).abs() < 1.0,
+            "{:?}",
+            h.view(10)
+        );
+        assert_eq!(h.snapshot().expected_ttft_ms as f32, h.view(10).ttft_ms);
+        // An erring fleet demotes; clearing the prior restores the own view.
+        h.ingest_fleet(
+            Fleet {
+                error_rate: 0.6,
+                ..slow
+            },
+            &cfg,
+        );
+        assert!(h.view(10).degraded);
+        assert_eq!(
+            h.snapshot().state,
+            BreakerState::Closed,
+            "a prior never trips"
+        );
+        h.ingest_fleet(Fleet::default(), &cfg);
+        assert!(!h.view(10).degraded);
+        assert!(h.view(10).ttft_ms < 150.0);
+        assert_eq!(h.snapshot().fleet, None);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! installs grants; a tenant this replica has never seen (or whose allowance cannot cover a
 //! request) takes one synchronous `LeaseFetch::fetch`. A limit the store reports exhausted is
 //! refused locally until its refill time, without asking again.
+//!
+//! Deployments' provider quotas use the same table type keyed by model name (`quota.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -370,6 +372,8 @@ fn exceeded(tenant: &str, l: &Limits, i: usize, wait_ms: f64) -> Error {
         retry_after_s: wait_ms / 1000.0,
     }
 }
+
+pub mod quota;
 
 #[cfg(test)]
 mod tests;

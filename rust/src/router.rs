@@ -15,7 +15,7 @@ use crate::decision::{Decision, Reason};
 use crate::difficulty::DifficultyModel;
 use crate::error::{ConfigIssue, Error, Result};
 use crate::features::{self, Features};
-use crate::health::{HealthSnapshot, ModelHealth, Outcome};
+use crate::health::{Fleet, HealthSnapshot, ModelHealth, Outcome};
 use crate::policy::{ModelId, Policy};
 use crate::recent::{Recent, Served};
 use crate::request::Request;
@@ -246,8 +246,16 @@ impl Router {
             max_cost_usd: req.max_cost_usd,
         };
         let health = |m: ModelId| self.health[m as usize].view(now_ms);
-        let take_quota =
-            |m: ModelId, tokens: u32| self.quotas[m as usize].try_take(tokens as f64, now_ms);
+        // The primary's quota hold (leased or local), for reconcile and release.
+        let held = std::cell::Cell::new(None);
+        let take_quota = |m: ModelId, tokens: u32| {
+            let q = &self.quotas[m as usize];
+            let h = self
+                .budgets
+                .take_model(q, &p.model(m).name, tokens as f64, now_ms);
+            held.set(h);
+            h.is_some()
+        };
         // The id is drawn before selection: it seeds the bandit, so a decision is reproducible.
         let request_id = splitmix64(self.next_id.fetch_add(1, Ordering::Relaxed) ^ self.id_salt);
         let choose = |cap, tier, cands: &[ModelId]| {
@@ -310,16 +318,20 @@ impl Router {
             }
         };
         let tokens = (f.input_tokens + sel.output_tokens) as f64;
-        let reservation = match self
-            .budgets
-            .reserve(tenant_name, tenant, tokens, sel.cost, now_ms)
-        {
-            Ok(r) => r,
-            Err(e) => {
-                self.quotas[sel.model as usize].give_back(tokens);
-                return Err(e);
-            }
-        };
+        let quota = held.get().unwrap_or_default();
+        let mut reservation =
+            match self
+                .budgets
+                .reserve(tenant_name, tenant, tokens, sel.cost, now_ms)
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let (q, name) = (&self.quotas[sel.model as usize], &p.model(sel.model).name);
+                    self.budgets.settle_model(q, name, quota, None, true);
+                    return Err(e);
+                }
+            };
+        reservation.quota = quota;
         reasons.push(if tenant.has_budget() {
             Reason::BudgetAdmitted
         } else {
@@ -436,6 +448,11 @@ impl Router {
             (input_tokens + output_tokens) as f64,
             cost,
         );
+        // A fallback's usage is not the primary's: its hold then stays at the estimate.
+        let used = (served_by == d.model).then_some((input_tokens + output_tokens) as f64);
+        let (q, name) = (&self.quotas[d.model as usize], &p.model(d.model).name);
+        self.budgets
+            .settle_model(q, name, d.reservation.quota, used, false);
         self.recent.settle(d.request_id, served_by, cost);
         cost
     }
@@ -444,6 +461,12 @@ impl Router {
     pub fn release(&self, d: &Decision) {
         let spec = self.policy.tenant(&d.tenant);
         self.budgets.refund(&d.tenant, spec, d.reservation);
+        let (q, name) = (
+            &self.quotas[d.model as usize],
+            &self.policy.model(d.model).name,
+        );
+        self.budgets
+            .settle_model(q, name, d.reservation.quota, None, true);
     }
 
     fn model_id(&self, model: &str) -> Result<ModelId> {
@@ -493,6 +516,13 @@ impl Router {
         let id = self.model_id(model)?;
         let until = self.now_ms().saturating_add(for_ms);
         self.health[id as usize].force_open(until, &self.policy.resilience);
+        Ok(())
+    }
+
+    /// Replace `model`'s fleet prior: the other replicas' merged TTFT and error rate.
+    pub fn ingest_fleet(&self, model: &str, f: Fleet) -> Result<()> {
+        let id = self.model_id(model)?;
+        self.health[id as usize].ingest_fleet(f, &self.policy.resilience);
         Ok(())
     }
 }

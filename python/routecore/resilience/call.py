@@ -45,7 +45,9 @@ class Shared:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def expected_ttft_ms(self, model: str) -> float:
-        ewma = self.health.health(model).get("ttft_ewma_ms")
+        h = self.health.health(model)
+        # With the fleet's view (shared state), the core's blend of it with the own samples.
+        ewma = h.get("expected_ttft_ms") if h.get("fleet_n") else h.get("ttft_ewma_ms")
         return float(ewma) if isinstance(ewma, (int, float)) else self.models[model].ttft_ms
 
 

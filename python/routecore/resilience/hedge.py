@@ -43,7 +43,8 @@ class HedgeBudget:
 def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nominal_ttft_ms: float,
                   first_token_timeout_ms: float) -> float:
     """Configured delay wins; else the model's observed TTFT p95 (so ~5% of requests hedge when the
-    model behaves as usual), at least ``_MIN_DERIVED_MS``; else 1.5x its nominal TTFT. Never at or
+    model behaves as usual), at least ``_MIN_DERIVED_MS``; else the other replicas' p95 (shared
+    state); else 1.5x its nominal TTFT. Never at or
     past the first-token timeout, where the hedge would merely be a fallback."""
     if configured_ms is not None:
         ms = configured_ms
@@ -51,8 +52,12 @@ def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nomina
         p95 = health.get("ttft_p95_ms")
         # Samples behind the p95, not requests: failed attempts add requests but no TTFT.
         samples = health.get("ttft_samples", 0)
+        # Too few own samples: the other replicas' merged p95 (shared state) if there is one.
+        fleet = health.get("fleet_ttft_p95_ms") if health.get("fleet_n") else None
         if isinstance(p95, (int, float)) and p95 > 0 and samples >= _MIN_SAMPLES:
             ms = max(float(p95), _MIN_DERIVED_MS)
+        elif isinstance(fleet, (int, float)) and fleet > 0:
+            ms = max(float(fleet), _MIN_DERIVED_MS)
         else:
             ms = 1.5 * nominal_ttft_ms
     return max(0.001, min(ms, 0.9 * first_token_timeout_ms)) / 1000.0

@@ -2,13 +2,16 @@
 
 One daemon thread per router does all the network work:
 
-* every `sync_interval_ms`: refill the tenants the core queued below their low-water mark
-  (one pipelined round trip for all of them) and install the grants;
-* every 250 ms: hand back idle tenants' allowance and busy tenants' surplus (and debts);
-* every health period: publish breaker openings, force-open what other replicas opened.
+* every `sync_interval_ms`: refill the tenants and deployments (provider quotas, `rc:q:`) the
+  core queued below their low-water mark (one pipelined round trip per kind) and install the
+  grants;
+* every 250 ms: hand back idle tenants' and deployments' allowance and busy ones' surplus (and
+  debts);
+* every health period: publish breaker openings and own statistics, force-open what other
+  replicas opened, merge the fleet's statistics into the core's health tracker.
 
-`route()` only meets the network for a tenant this replica holds no lease for (one
-synchronous fetch, at most `timeout_ms`). When Redis is unreachable the core switches to
+`route()` only meets the network for a tenant (or a quota-limited deployment) this replica holds
+no lease for (one synchronous fetch, at most `timeout_ms`). When Redis is unreachable the core switches to
 `fallback` (fail-open: local limits ÷ `expected_replicas`) or `closed` (fail-closed:
 `StateUnavailableError`); the thread probes with backoff and switches back by itself.
 """
@@ -73,6 +76,7 @@ class RedisBackend:
             fail_open=self._fail_open,
             fallback_scale=1.0 / self._replicas,
             lease_fraction=self._fraction,
+            quota_fetch=self._fetch_quota,
         )
         try:
             self.store.ping()
@@ -107,6 +111,7 @@ class RedisBackend:
             round_trips=self.store.round_trips,
             health_published=self.health.published,
             health_forced=self.health.forced,
+            health_ingested=self.health.ingested,
         )
         return c
 
@@ -124,6 +129,7 @@ class RedisBackend:
             self.outages += 1
             mode = "fallback" if self._fail_open else "closed"
             _core._state_set_mode(self._router, mode)
+            self.health.clear()
         log.warning(
             "routecore: Redis unreachable (%s); budgets now %s",
             e,
@@ -135,17 +141,23 @@ class RedisBackend:
     # ------------------------------------------------------------------ the sync path
 
     def _fetch(
-        self, tenant: str, cap: Floats3, win: Floats3, want: Floats3, need: Floats3
+        self, tenant: str, cap: Floats3, win: Floats3, want: Floats3, need: Floats3, *, quota: bool = False
     ) -> tuple[Floats3, Floats3] | None:
         """Called by the core inside `route()` for a tenant with no usable lease."""
         if not self.up:
             return None
         try:
-            return self.store.lease_now((tenant, cap, win, want, need, _ZERO))
+            return self.store.lease_now((tenant, cap, win, want, need, _ZERO), quota=quota)
         except (RedisError, OSError) as e:
             self.errors += 1
             self._set_down(e)
             return None
+
+    def _fetch_quota(
+        self, model: str, cap: Floats3, win: Floats3, want: Floats3, need: Floats3
+    ) -> tuple[Floats3, Floats3] | None:
+        """As `_fetch`, for a deployment's provider quota (`rc:q:{model}`)."""
+        return self._fetch(model, cap, win, want, need, quota=True)
 
     # ------------------------------------------------------------------ the thread
 
@@ -166,9 +178,9 @@ class RedisBackend:
                     last_return = now
                     self._flush_returns(all_=False)
                 if now - last_health >= self._health_every:
-                    with_stats = int(now) != int(last_health)
+                    refresh = int(now) != int(last_health)
                     last_health = now
-                    self.health.tick(with_stats)
+                    self.health.tick(refresh)
             except (RedisError, OSError) as e:
                 self.errors += 1
                 if self.up:
@@ -179,24 +191,27 @@ class RedisBackend:
                 log.exception("routecore: state sync failed")
 
     def _refill(self) -> None:
-        wants = _core._lease_wants(self._router)
-        if not wants:
-            return
-        calls: list[LeaseCall] = [(t, cap, win, want, _ZERO, _ZERO) for t, cap, win, want, _give in wants]
-        for (tenant, cap, win, _w, _n, _g), (granted, wait) in zip(
-            calls, self.store.lease_many(calls), strict=True
-        ):
-            _core._lease_install(self._router, tenant, cap, win, _ZERO, granted, wait)
+        # Tenants' budgets, then deployments' quotas: the same script on different keys.
+        for quota in (False, True):
+            wants = _core._lease_wants(self._router, quota=quota)
+            if not wants:
+                continue
+            calls: list[LeaseCall] = [(t, cap, win, want, _ZERO, _ZERO) for t, cap, win, want, _give in wants]
+            for (name, cap, win, _w, _n, _g), (granted, wait) in zip(
+                calls, self.store.lease_many(calls, quota=quota), strict=True
+            ):
+                _core._lease_install(self._router, name, cap, win, _ZERO, granted, wait, quota=quota)
 
     def _flush_returns(self, *, all_: bool) -> None:
-        rows = _core._lease_returns(self._router, self._idle_ms, all_)
-        if not rows:
-            return
-        calls: list[LeaseCall] = [(t, cap, win, _ZERO, _ZERO, give) for t, cap, win, _want, give in rows]
-        try:
-            self.store.lease_many(calls)
-        except (RedisError, OSError):
-            # Not handed back: keep it locally (and in the ledger) for the next attempt.
-            for t, cap, win, _want, give in rows:
-                _core._lease_restore(self._router, t, cap, win, give)
-            raise
+        for quota in (False, True):
+            rows = _core._lease_returns(self._router, self._idle_ms, all_, quota=quota)
+            if not rows:
+                continue
+            calls: list[LeaseCall] = [(t, cap, win, _ZERO, _ZERO, give) for t, cap, win, _want, give in rows]
+            try:
+                self.store.lease_many(calls, quota=quota)
+            except (RedisError, OSError):
+                # Not handed back: keep it locally (and in the ledger) for the next attempt.
+                for t, cap, win, _want, give in rows:
+                    _core._lease_restore(self._router, t, cap, win, give, quota=quota)
+                raise

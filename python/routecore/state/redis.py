@@ -21,11 +21,17 @@ from redis.retry import Retry
 
 from . import scripts
 
-__all__ = ["Floats3", "LeaseCall", "RedisStore"]
+__all__ = ["STATS_FRESH_MS", "Floats3", "HealthRow", "LeaseCall", "RedisStore"]
 
 Floats3 = tuple[float, float, float]
-#: (tenant, capacity, window_ms, want, need, give)
+#: (tenant or model, capacity, window_ms, want, need, give)
 LeaseCall = tuple[str, Floats3, Floats3, Floats3, Floats3, Floats3]
+#: Per model in `poll_health`: (remaining open ms, opener, fresh peers' stats blobs).
+HealthRow = tuple[int, str, list[str]]
+
+#: Peers' stats older than this (Redis time) are ignored: three missed refreshes.
+STATS_FRESH_MS = 3_000
+_STATS_TTL_MS = 30_000
 
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -68,6 +74,12 @@ class RedisStore:
     def budget_key(self, tenant: str) -> str:
         return f"{self.prefix}:b:{{{tenant}}}"
 
+    def quota_key(self, model: str) -> str:
+        return f"{self.prefix}:q:{{{model}}}"
+
+    def lease_key(self, name: str, quota: bool) -> str:
+        return self.quota_key(name) if quota else self.budget_key(name)
+
     def health_key(self, model: str) -> str:
         return f"{self.prefix}:h:{{{model}}}"
 
@@ -84,37 +96,42 @@ class RedisStore:
         self._count()
         return bool(self._bg.ping())
 
-    def lease_now(self, call: LeaseCall) -> tuple[Floats3, Floats3]:
-        """One synchronous lease (inside `route()`): raises `RedisError` when unreachable."""
-        tenant, cap, win, want, need, give = call
+    def lease_now(self, call: LeaseCall, *, quota: bool = False) -> tuple[Floats3, Floats3]:
+        """One synchronous lease (inside `route()`) of a tenant's budget or (`quota`) a model's
+        quota: raises `RedisError` when unreachable."""
+        name, cap, win, want, need, give = call
         args = self._lease_args(cap, win, want, need, give)
+        key = self.lease_key(name, quota)
         self._count()
         try:
-            raw = self._sync.evalsha(self._shas["lease"], 1, self.budget_key(tenant), *args)
+            raw = self._sync.evalsha(self._shas["lease"], 1, key, *args)
         except NoScriptError:
             self._count()
-            raw = self._sync.eval(scripts.LEASE, 1, self.budget_key(tenant), *args)
+            raw = self._sync.eval(scripts.LEASE, 1, key, *args)
         return _grant(raw)
 
-    def lease_many(self, calls: Sequence[LeaseCall]) -> list[tuple[Floats3, Floats3]]:
+    def lease_many(self, calls: Sequence[LeaseCall], *, quota: bool = False) -> list[tuple[Floats3, Floats3]]:
         """Many leases in one pipelined round trip (the background refills and returns)."""
         if not calls:
             return []
         results = self._pipeline(
-            [("lease", [self.budget_key(c[0])], self._lease_args(*c[1:])) for c in calls]
+            [("lease", [self.lease_key(c[0], quota)], self._lease_args(*c[1:])) for c in calls]
         )
         return [_grant(r) for r in results]
 
     def publish_open(self, model: str, open_for_ms: int) -> None:
         self._pipeline([("open", [self.health_key(model)], [open_for_ms, self.replica])])
 
-    def poll_health(self, models: Sequence[str], stats: dict[str, str] | None) -> list[tuple[int, str]]:
-        """Remaining open ms and opener per model; publishes this replica's stats alongside."""
+    def poll_health(self, models: Sequence[str], stats: dict[str, str] | None) -> list[HealthRow]:
+        """Per model: remaining open ms, opener, and the other replicas' fresh stats; publishes
+        this replica's stats (`stats`: model → JSON) alongside, in the same round trip."""
         pipe = self._bg.pipeline(transaction=False)
         pipe.evalsha(self._shas["poll"], len(models), *[self.health_key(m) for m in models])
-        for m, blob in (stats or {}).items():
-            pipe.hset(self.stats_key(m), self.replica, blob)
-            pipe.pexpire(self.stats_key(m), 30_000)
+        for m in models:
+            blob = (stats or {}).get(m, "")
+            pipe.evalsha(
+                self._shas["stats"], 1, self.stats_key(m), self.replica, blob, STATS_FRESH_MS, _STATS_TTL_MS
+            )
         self._count()
         try:
             out = pipe.execute()
@@ -122,7 +139,10 @@ class RedisStore:
             self._load()
             return self.poll_health(models, stats)
         raw = out[0]
-        return [(int(float(raw[2 * i])), _s(raw[2 * i + 1])) for i in range(len(models))]
+        return [
+            (int(float(raw[2 * i])), _s(raw[2 * i + 1]), [_s(b) for b in out[1 + i]])
+            for i in range(len(models))
+        ]
 
     def bucket(self, tenant: str) -> dict[str, float]:
         """The raw bucket hash (tests and `routecore` operators)."""
@@ -169,7 +189,7 @@ class RedisStore:
         raise RedisError("scripts could not be loaded")
 
 
-_SCRIPTS = {"lease": scripts.LEASE, "open": scripts.OPEN, "poll": scripts.POLL}
+_SCRIPTS = {"lease": scripts.LEASE, "open": scripts.OPEN, "poll": scripts.POLL, "stats": scripts.STATS}
 
 
 def _s(v: Any) -> str:

@@ -73,3 +73,31 @@ for i, k in ipairs(KEYS) do
 end
 return out
 """
+
+# KEYS[1]: a deployment's stats hash (field per replica: "<redis ms> <json>"). ARGV: replica id,
+# this replica's JSON ('' = nothing to publish), freshness (ms), key TTL (ms). Stamps the own
+# entry with Redis time, drops entries dead for ten freshness periods (restarted replicas would
+# otherwise pile up while live ones keep renewing the key), and returns the other replicas'
+# fresh JSON blobs.
+STATS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fresh = tonumber(ARGV[3])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', now) .. ' ' .. ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local f, v = all[i], all[i + 1]
+  local sp = string.find(v, ' ', 1, true)
+  local ts = sp and tonumber(string.sub(v, 1, sp - 1))
+  if ts == nil or now - ts > 10 * fresh then
+    redis.call('HDEL', KEYS[1], f)
+  elseif f ~= ARGV[1] and now - ts <= fresh then
+    out[#out + 1] = string.sub(v, sp + 1)
+  end
+end
+return out
+"""

@@ -11,7 +11,9 @@ use super::errors::to_py;
 use super::router::PyRouter;
 use crate::budget::Mode;
 use crate::error::Error;
-use crate::lease::{Grant, LeaseFetch, LeaseParams, LeaseRequest, Limits};
+use crate::health::Fleet;
+use crate::lease::{Grant, LeaseFetch, LeaseParams, LeaseRequest, LeaseTable, Limits};
+use crate::router::Router;
 
 type F3 = [f64; 3];
 
@@ -38,9 +40,9 @@ impl LeaseFetch for PyFetch {
 }
 
 /// Attach (or with `fetch=None` detach) the shared store: failure policy, lease sizing and
-/// the synchronous fetch callable.
+/// the synchronous fetch callables (tenant budgets; deployments' quotas, keyed by model).
 #[pyfunction]
-#[pyo3(signature = (router, fetch, *, fail_open, fallback_scale, lease_fraction, low_water=0.5))]
+#[pyo3(signature = (router, fetch, *, fail_open, fallback_scale, lease_fraction, low_water=0.5, quota_fetch=None))]
 fn _state_attach(
     router: &PyRouter,
     fetch: Option<Py<PyAny>>,
@@ -48,15 +50,28 @@ fn _state_attach(
     fallback_scale: f64,
     lease_fraction: f64,
     low_water: f64,
+    quota_fetch: Option<Py<PyAny>>,
 ) {
     let b = router.inner.budgets();
     b.set_failure_policy(fail_open, fallback_scale);
-    b.leases.set_params(LeaseParams {
+    let params = LeaseParams {
         chunk: lease_fraction,
         low_water,
-    });
-    b.leases
-        .set_fetch(fetch.map(|f| Arc::new(PyFetch(f)) as Arc<dyn LeaseFetch>));
+    };
+    for (t, f) in [(&b.leases, fetch), (&b.quota_leases, quota_fetch)] {
+        t.set_params(params);
+        t.set_fetch(f.map(|f| Arc::new(PyFetch(f)) as Arc<dyn LeaseFetch>));
+    }
+}
+
+/// The tenants' lease table, or with `quota` the deployments' one.
+fn table(r: &Router, quota: bool) -> &LeaseTable {
+    let b = r.budgets();
+    if quota {
+        &b.quota_leases
+    } else {
+        &b.leases
+    }
 }
 
 /// Set where reservations come from: "local", "leased", "fallback" or "closed".
@@ -82,20 +97,27 @@ fn _state_mode(router: &PyRouter) -> &'static str {
 
 type LeaseRow = (String, F3, F3, F3, F3);
 
-/// Tenants below their low-water mark: (tenant, capacity, window_ms, want, give).
+/// Tenants (`quota`: models) below their low-water mark: (name, capacity, window_ms, want, give).
 #[pyfunction]
-fn _lease_wants(py: Python<'_>, router: &PyRouter) -> Vec<LeaseRow> {
-    let b = router.inner.budgets();
-    py.detach(|| rows(b.leases.take_wants()))
+#[pyo3(signature = (router, quota=false))]
+fn _lease_wants(py: Python<'_>, router: &PyRouter, quota: bool) -> Vec<LeaseRow> {
+    let t = table(&router.inner, quota);
+    py.detach(|| rows(t.take_wants()))
 }
 
-/// Allowance to give back: idle tenants' (dropped), surplus of busy ones; `all` at shutdown.
+/// Allowance to give back: idle names' (dropped), surplus of busy ones; `all` at shutdown.
 #[pyfunction]
-#[pyo3(signature = (router, idle_ms, all=false))]
-fn _lease_returns(py: Python<'_>, router: &PyRouter, idle_ms: u32, all: bool) -> Vec<LeaseRow> {
+#[pyo3(signature = (router, idle_ms, all=false, quota=false))]
+fn _lease_returns(
+    py: Python<'_>,
+    router: &PyRouter,
+    idle_ms: u32,
+    all: bool,
+    quota: bool,
+) -> Vec<LeaseRow> {
     let r = &router.inner;
     let now = r.now_ms();
-    py.detach(|| rows(r.budgets().leases.take_returns(now, idle_ms, all)))
+    py.detach(|| rows(table(r, quota).take_returns(now, idle_ms, all)))
 }
 
 fn rows(v: Vec<(compact_str::CompactString, LeaseRequest)>) -> Vec<LeaseRow> {
@@ -114,6 +136,7 @@ fn rows(v: Vec<(compact_str::CompactString, LeaseRequest)>) -> Vec<LeaseRow> {
 
 /// Install a grant from the store (`need` as asked; limits granted nothing go dry for `wait_ms`).
 #[pyfunction]
+#[pyo3(signature = (router, tenant, capacity, window_ms, need, granted, wait_ms, quota=false))]
 #[allow(clippy::too_many_arguments)] // one flat call per grant, from the background thread
 fn _lease_install(
     router: &PyRouter,
@@ -123,6 +146,7 @@ fn _lease_install(
     need: F3,
     granted: F3,
     wait_ms: F3,
+    quota: bool,
 ) {
     let r = &router.inner;
     let req = LeaseRequest {
@@ -133,23 +157,27 @@ fn _lease_install(
         need,
         ..Default::default()
     };
-    r.budgets()
-        .leases
-        .install(tenant, &req, &Grant { granted, wait_ms }, r.now_ms());
+    table(r, quota).install(tenant, &req, &Grant { granted, wait_ms }, r.now_ms());
 }
 
 /// Put back allowance that could not be handed to the store (`give` from `_lease_returns`).
 #[pyfunction]
-fn _lease_restore(router: &PyRouter, tenant: &str, capacity: F3, window_ms: F3, give: F3) {
+#[pyo3(signature = (router, tenant, capacity, window_ms, give, quota=false))]
+fn _lease_restore(
+    router: &PyRouter,
+    tenant: &str,
+    capacity: F3,
+    window_ms: F3,
+    give: F3,
+    quota: bool,
+) {
     let r = &router.inner;
     let limits = Limits {
         capacity,
         window_ms,
     };
     let deltas = give.map(|g| -g);
-    r.budgets()
-        .leases
-        .adjust(tenant, limits, deltas, r.now_ms());
+    table(r, quota).adjust(tenant, limits, deltas, r.now_ms());
 }
 
 /// Counters of the lease path (synchronous fetches, unreachable store, local refusals) and
@@ -165,13 +193,27 @@ fn _state_counters<'py>(py: Python<'py>, router: &PyRouter) -> PyResult<Bound<'p
     d.set_item("unreachable", c.unreachable.load(Relaxed))?;
     d.set_item("refused_locally", c.refused_locally.load(Relaxed))?;
     d.set_item("leased_tenants", b.leases.tenants())?;
+    let q = &b.quota_leases.counters;
+    d.set_item("quota_sync_fetches", q.sync_fetches.load(Relaxed))?;
+    d.set_item("quota_refused_locally", q.refused_locally.load(Relaxed))?;
+    d.set_item("leased_models", b.quota_leases.tenants())?;
     Ok(d)
 }
 
-type HealthRow = (String, &'static str, u32, u32, Option<f64>, f64, u32);
+type HealthRow = (
+    String,
+    &'static str,
+    u32,
+    u32,
+    Option<f64>,
+    Option<f64>,
+    f64,
+    u32,
+);
 
-/// Every model's breaker for publishing: (model, state, open_remaining_ms, opened_total,
-/// ttft_ewma_ms, error_rate, requests_in_window).
+/// Every model's breaker and own statistics for publishing: (model, state, open_remaining_ms,
+/// opened_total, ttft_ewma_ms, ttft_p95_ms, error_rate, requests_in_window). Own samples
+/// only: the fleet prior is never re-published (it would echo between replicas).
 #[pyfunction]
 fn _health_sync(py: Python<'_>, router: &PyRouter) -> PyResult<Vec<HealthRow>> {
     let r = &router.inner;
@@ -185,6 +227,7 @@ fn _health_sync(py: Python<'_>, router: &PyRouter) -> PyResult<Vec<HealthRow>> {
             h.open_until_ms.saturating_sub(now),
             h.opened_total,
             h.ttft_ewma_ms,
+            h.ttft_p95_ms,
             h.error_rate,
             h.requests_in_window,
         ));
@@ -201,7 +244,53 @@ fn _force_open(py: Python<'_>, router: &PyRouter, model: &str, for_ms: u32) -> P
         .map_err(|e| to_py(py, e))
 }
 
+/// Replace `model`'s fleet prior with the other replicas' merged view (`n = 0` clears it).
+#[pyfunction]
+#[pyo3(signature = (router, model, ttft_ms, ttft_p95_ms, error_rate, n))]
+fn _health_ingest(
+    py: Python<'_>,
+    router: &PyRouter,
+    model: &str,
+    ttft_ms: Option<f64>,
+    ttft_p95_ms: Option<f64>,
+    error_rate: f64,
+    n: u32,
+) -> PyResult<()> {
+    let f = Fleet {
+        ttft_ms,
+        ttft_p95_ms,
+        error_rate,
+        n,
+    };
+    router
+        .inner
+        .ingest_fleet(model, f)
+        .map_err(|e| to_py(py, e))
+}
+
+/// The fleet side of `model`'s health, merged into `Router.health()`: `expected_ttft_ms`
+/// (what selection and deadline admission use) and the prior's `fleet_*` values (None/0
+/// without one).
+#[pyfunction]
+fn _health_fleet<'py>(
+    py: Python<'py>,
+    router: &PyRouter,
+    model: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let h = router.inner.health(model).map_err(|e| to_py(py, e))?;
+    let f = h.fleet.unwrap_or_default();
+    let d = PyDict::new(py);
+    d.set_item("expected_ttft_ms", h.expected_ttft_ms)?;
+    d.set_item("fleet_ttft_ms", f.ttft_ms)?;
+    d.set_item("fleet_ttft_p95_ms", f.ttft_p95_ms)?;
+    d.set_item("fleet_error_rate", f.error_rate)?;
+    d.set_item("fleet_n", f.n)?;
+    Ok(d)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_health_ingest, m)?)?;
+    m.add_function(wrap_pyfunction!(_health_fleet, m)?)?;
     m.add_function(wrap_pyfunction!(_state_attach, m)?)?;
     m.add_function(wrap_pyfunction!(_state_set_mode, m)?)?;
     m.add_function(wrap_pyfunction!(_state_mode, m)?)?;
