@@ -79,9 +79,11 @@ def test_tools_whole_and_streamed(gw: Env) -> None:
 
 
 def test_response_format_is_accepted(gw: Env) -> None:
+    # JSON mode answers are verified ([verification] checks = ["json"]): the upstream answers JSON.
+    gw.mock.program(None, Scenario(text='{"ok": true}'))
     r = client(gw).chat.completions.create(model="auto", messages=USER,
                                            response_format={"type": "json_object"})
-    assert r.choices[0].message.content is not None
+    assert json.loads(r.choices[0].message.content or "") == {"ok": True}
 
 
 def test_tier_alias_and_pinned_model(gw: Env) -> None:

@@ -203,9 +203,10 @@ class Router(_core.Router):
         tier's timeouts and `deadline_ms`. Budgets are settled with the real usage.
 
         Raises the routing errors of `route()`, or `AllProvidersFailed` with every attempt."""
+        from .enforce import flow
+
         msgs = _as_messages(messages)
-        decision, route_ms = self._observed_route(tenant, lambda: self.route(
-            msgs,
+        route_kw: dict[str, Any] = dict(
             tenant=tenant,
             user_tier=user_tier,
             model=model,
@@ -217,12 +218,13 @@ class Router(_core.Router):
             max_tier=max_tier,
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
-        ))
+        )
+        decision, route_ms = self._observed_route(tenant, lambda: self.route(msgs, **route_kw))
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
-        return await self._dispatcher().complete(decision, request, deadline_ms=deadline_ms,
-                                                 route_ms=route_ms)
+        # Guards (`[guards]`) and output verification (`[verification]`) wrap the call.
+        return await flow.complete(self, decision, route_kw, request, deadline_ms, route_ms)
 
     def stream(
         self,
@@ -248,9 +250,10 @@ class Router(_core.Router):
         router.stream(...)``. Routing happens here, synchronously, so routing errors raise at
         once; the stream's ``decision``, ``attempts`` and (after the end) ``completion`` tell
         what happened. A stream cut after bytes reached you ends with ``finish_reason="error"``."""
+        from .enforce import flow
+
         msgs = _as_messages(messages)
-        decision, route_ms = self._observed_route(tenant, lambda: self.route(
-            msgs,
+        route_kw: dict[str, Any] = dict(
             tenant=tenant,
             user_tier=user_tier,
             model=model,
@@ -262,11 +265,12 @@ class Router(_core.Router):
             max_tier=max_tier,
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
-        ))
+        )
+        decision, route_ms = self._observed_route(tenant, lambda: self.route(msgs, **route_kw))
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
-        return self._dispatcher().stream(decision, request, deadline_ms=deadline_ms, route_ms=route_ms)
+        return flow.stream(self, decision, route_kw, request, deadline_ms, route_ms)
 
     def _observed_route(self, tenant: str | None,
                         route: Callable[[], _core.Decision]) -> tuple[_core.Decision, float]:
