@@ -110,6 +110,20 @@ def test_fleet_error_rate_demotes_and_goes_stale(
     assert not any("demoted" in r for r in b.route(PROMPT, model="routecore/t1").reasons)
 
 
+def test_propagation_time_over_several_updates(pair: tuple[routecore.Router, routecore.Router]) -> None:
+    a, b = pair
+    model = "claude-3-5-haiku"
+    times = []
+    for k in range(1, 7):
+        time.sleep(0.09 * k)  # sample different phases of the two replicas' exchange periods
+        a.record_outcome(model, ok=True, ttft_ms=100.0, total_ms=200.0)
+        times.append(_wait(lambda k=k: b.health(model)["fleet_n"] == k, PROPAGATION_S))
+    times.sort()
+    median, worst = times[len(times) // 2] * 1000, times[-1] * 1000
+    print(f"\npropagation over {len(times)} updates: median {median:.0f} ms, max {worst:.0f} ms")
+    assert b.health(model)["fleet_ttft_ms"] == pytest.approx(100.0)
+
+
 def test_merge_is_weighted_by_recent_requests_and_skips_junk() -> None:
     blobs = [
         '{"ttft_ewma_ms": 100.0, "ttft_p95_ms": 150.0, "error_rate": 0.0, "n": 30}',

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import routecore
 from redis_support import RedisServer, redis_server, run_workers, state_toml
 
 __all__ = ["redis_server"]
@@ -70,10 +71,47 @@ def test_replicas_share_a_deployment_quota_and_overflow_to_the_next_model(
     )
 
 
+def _to_model(router: routecore.Router, n: int) -> int:
+    """Route `n` T1 requests; how many got MODEL as primary (the rest must have overflowed)."""
+    got = 0
+    for _ in range(n):
+        d = router.route(PROMPT, tenant="acme", model="routecore/t1", max_tokens=50)
+        got += d.model == MODEL
+    return got
+
+
+def _wait_mode(router: routecore.Router, mode: str) -> None:
+    deadline = time.monotonic() + 10
+    while router.state.stats()["mode"] != mode:
+        assert time.monotonic() < deadline, router.state.stats()
+        time.sleep(0.02)
+
+
+def test_quota_outage_falls_back_to_a_local_share_and_recovers(redis_server: RedisServer) -> None:
+    # 40 rpm fleet-wide; with Redis gone a replica keeps 40 / 4 of it on its own buckets.
+    text = quota_config(redis_server.url).replace(f"requests_per_min = {RPM}", "requests_per_min = 40.0")
+    router = routecore.Router.from_toml(
+        text.replace(f"expected_replicas = {REPLICAS}", "expected_replicas = 4")
+    )
+    try:
+        assert 40 <= _to_model(router, 60) <= 41, "Redis's bucket, plus at most a second's refill"
+        redis_server.stop()
+        _to_model(router, 1)  # the synchronous lease notices at once (else the thread does)
+        _wait_mode(router, "fallback")
+        assert _to_model(router, 30) == 10, "limit / expected_replicas while Redis is down"
+        redis_server.start()  # restarted empty: every bucket is full again
+        _wait_mode(router, "leased")
+        # What Redis said before the outage (dry for 1.5 s: one request's refill) still holds
+        # locally; after that the fresh bucket serves again.
+        time.sleep(1.6)
+        assert 40 <= _to_model(router, 60) <= 41
+    finally:
+        router.close()
+
+
 def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> None:
     """One replica routing T1 requests at full speed; settles what MODEL served with a random
     actual usage (one in ten released). Prints one JSON line of counts and the backend's stats."""
-    import routecore
     from routecore.errors import RouteError
 
     rnd = random.Random(seed)

@@ -4,12 +4,12 @@
   shared openings and force-opens its own breaker for the remaining time. A failure one replica
   sees reaches the others within two health periods (`max(sync_interval_ms, 100 ms)`) plus two
   round trips.
-* Statistics: each replica publishes its *own* TTFT EWMA/p95, error rate and request count per
-  deployment (when they change, and at least once a second), and merges the other replicas'
+* Statistics: every `STATS_EVERY_S` each replica publishes its *own* TTFT EWMA/p95, error rate
+  and request count per deployment and, in the same round trip, merges the other replicas'
   fresh entries, weighted by their request counts, into its tracker as a fleet prior
   (`_core._health_ingest`). Own samples are never mixed into what is published, so nothing
-  echoes between replicas. Propagation: one health period to publish, one to read, plus round
-  trips (measured in `tests/test_state_health_stats.py`)."""
+  echoes between replicas. Propagation: at most two exchange periods plus round trips
+  (≈ 1 s; measured in `tests/test_state_health_stats.py`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ from .. import _core
 if TYPE_CHECKING:
     from .redis import RedisStore
 
-__all__ = ["HealthSync", "merge_peers"]
+__all__ = ["STATS_EVERY_S", "HealthSync", "merge_peers"]
+
+#: Statistics exchange period. Each exchange runs one small script per deployment (an HGETALL
+#: over the replicas' fields), so it is kept slower than the breaker poll.
+STATS_EVERY_S = 0.5
 
 #: (ttft_ms, ttft_p95_ms, error_rate, n): the fleet prior handed to the core.
 Prior = tuple[float | None, float | None, float, int]
@@ -66,27 +70,25 @@ class HealthSync:
         self._router = router
         self._store = store
         self._seen: dict[str, int] = {}
-        self._sent: dict[str, str] = {}
         self._priors: dict[str, Prior] = {}
         self.published = 0
         self.forced = 0
         self.ingested = 0
 
-    def tick(self, refresh: bool) -> None:
-        """Publish new local openings and changed statistics (all of them with `refresh`),
-        apply shared openings and the fleet's statistics (raises `RedisError` when down)."""
+    def tick(self, with_stats: bool) -> None:
+        """Publish new local openings and apply shared ones; `with_stats`: also exchange
+        statistics (publish own, merge the others'). Raises `RedisError` when down."""
         rows = _core._health_sync(self._router)
-        stats: dict[str, str] = {}
+        stats: dict[str, str] | None = {} if with_stats else None
         for model, state, open_ms, opened, ewma, p95, err, n in rows:
             if opened > self._seen.get(model, 0) and state == "open" and open_ms > 0:
                 self._store.publish_open(model, open_ms)
                 self.published += 1
             self._seen[model] = opened
-            blob = json.dumps(
-                {"state": state, "ttft_ewma_ms": ewma, "ttft_p95_ms": p95, "error_rate": err, "n": n}
-            )
-            if refresh or blob != self._sent.get(model):
-                stats[model] = self._sent[model] = blob
+            if stats is not None:
+                stats[model] = json.dumps(
+                    {"state": state, "ttft_ewma_ms": ewma, "ttft_p95_ms": p95, "error_rate": err, "n": n}
+                )
         models = [r[0] for r in rows]
         for (model, _state, open_ms, *_), (left, by, peers) in zip(
             rows, self._store.poll_health(models, stats), strict=True
@@ -94,13 +96,13 @@ class HealthSync:
             if left > open_ms + 50 and by != self._store.replica:
                 _core._force_open(self._router, model, left)
                 self.forced += 1
-            self._apply(model, merge_peers(peers))
+            if stats is not None:
+                self._apply(model, merge_peers(peers))
 
     def clear(self) -> None:
         """Forget the fleet's view (the store is unreachable: it would only grow stale)."""
         for model in list(self._priors):
             self._apply(model, _NONE)
-        self._sent.clear()
 
     def _apply(self, model: str, prior: Prior) -> None:
         if self._priors.get(model, _NONE) == prior:

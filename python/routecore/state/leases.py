@@ -30,7 +30,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from .. import _core
-from .health_sync import HealthSync
+from .health_sync import STATS_EVERY_S, HealthSync
 from .redis import Floats3, LeaseCall, RedisStore
 
 __all__ = ["RedisBackend"]
@@ -129,7 +129,6 @@ class RedisBackend:
             self.outages += 1
             mode = "fallback" if self._fail_open else "closed"
             _core._state_set_mode(self._router, mode)
-            self.health.clear()
         log.warning(
             "routecore: Redis unreachable (%s); budgets now %s",
             e,
@@ -162,7 +161,7 @@ class RedisBackend:
     # ------------------------------------------------------------------ the thread
 
     def _run(self) -> None:
-        last_return = last_health = 0.0
+        last_return = last_health = last_stats = 0.0
         backoff = self._interval
         while not self._stop.wait(self._interval if self.up else backoff):
             now = time.monotonic()
@@ -178,13 +177,18 @@ class RedisBackend:
                     last_return = now
                     self._flush_returns(all_=False)
                 if now - last_health >= self._health_every:
-                    refresh = int(now) != int(last_health)
                     last_health = now
-                    self.health.tick(refresh)
+                    with_stats = now - last_stats >= STATS_EVERY_S
+                    if with_stats:
+                        last_stats = now
+                    self.health.tick(with_stats)
             except (RedisError, OSError) as e:
                 self.errors += 1
                 if self.up:
                     self._set_down(e)
+                # Here, on this thread only (the fleet view is this thread's state): a view
+                # that can no longer be refreshed would only grow stale.
+                self.health.clear()
                 backoff = min(1.0, backoff * 2) * random.uniform(0.8, 1.2)
             except Exception:  # a bug here must not kill the thread (budgets would freeze)
                 self.errors += 1

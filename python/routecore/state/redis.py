@@ -123,15 +123,21 @@ class RedisStore:
         self._pipeline([("open", [self.health_key(model)], [open_for_ms, self.replica])])
 
     def poll_health(self, models: Sequence[str], stats: dict[str, str] | None) -> list[HealthRow]:
-        """Per model: remaining open ms, opener, and the other replicas' fresh stats; publishes
-        this replica's stats (`stats`: model → JSON) alongside, in the same round trip."""
+        """Per model: remaining open ms, opener, and (with `stats`: model → this replica's JSON,
+        published in the same round trip) the other replicas' fresh statistics, else `[]`."""
         pipe = self._bg.pipeline(transaction=False)
         pipe.evalsha(self._shas["poll"], len(models), *[self.health_key(m) for m in models])
-        for m in models:
-            blob = (stats or {}).get(m, "")
-            pipe.evalsha(
-                self._shas["stats"], 1, self.stats_key(m), self.replica, blob, STATS_FRESH_MS, _STATS_TTL_MS
-            )
+        if stats is not None:
+            for m in models:
+                pipe.evalsha(
+                    self._shas["stats"],
+                    1,
+                    self.stats_key(m),
+                    self.replica,
+                    stats.get(m, ""),
+                    STATS_FRESH_MS,
+                    _STATS_TTL_MS,
+                )
         self._count()
         try:
             out = pipe.execute()
@@ -139,10 +145,8 @@ class RedisStore:
             self._load()
             return self.poll_health(models, stats)
         raw = out[0]
-        return [
-            (int(float(raw[2 * i])), _s(raw[2 * i + 1]), [_s(b) for b in out[1 + i]])
-            for i in range(len(models))
-        ]
+        peers = [[_s(b) for b in r] for r in out[1:]] if stats is not None else [[] for _ in models]
+        return [(int(float(raw[2 * i])), _s(raw[2 * i + 1]), peers[i]) for i in range(len(models))]
 
     def bucket(self, tenant: str) -> dict[str, float]:
         """The raw bucket hash (tests and `routecore` operators)."""
