@@ -81,3 +81,44 @@ def test_route_latency_and_round_trips(redis_server: RedisServer) -> None:
     finally:
         mem.close()
         red.close()
+
+
+def _with_model_quotas(text: str) -> str:
+    """Every deployment gets a (never binding) provider quota, so each decision takes one."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        out.append(line)
+        if line.startswith("[models."):
+            out.append("requests_per_min = 1e7\ntokens_per_min = 1e10\n")
+    return "".join(out)
+
+
+def test_route_latency_with_model_quotas(redis_server: RedisServer) -> None:
+    """The same comparison with every deployment's quota taken per decision: in-process buckets
+    vs allowances leased from `rc:q:{model}`."""
+    text = _with_model_quotas(state_toml(redis_server.url, LIMITS))
+    mem = routecore.Router.from_toml(text.replace('backend = "redis"', 'backend = "memory"'))
+    red = routecore.Router.from_toml(text)
+    try:
+        for r in (mem, red):
+            _latencies(r, ["acme"], 2000)
+        time.sleep(0.1)
+        rt0 = red.state.stats()["round_trips"]
+        lm: list[float] = []
+        lr: list[float] = []
+        for _ in range(10):
+            lm += _latencies(mem, ["acme"], N // 10)
+            lr += _latencies(red, ["acme"], N // 10)
+        rts = red.state.stats()["round_trips"] - rt0
+        p99m, p99r = _pct(lm, 0.99), _pct(lr, 0.99)
+        print(
+            f"\nwith model quotas: route() in-process p50 {_pct(lm, 0.5):.2f} us p99 {p99m:.2f} us | "
+            f"redis p50 {_pct(lr, 0.5):.2f} us p99 {p99r:.2f} us ({p99r / p99m:.2f}x); "
+            f"{1000 * rts / N:.2f} round trips per 1,000 decisions"
+        )
+        assert red.state.stats()["leased_models"] > 0, "quotas were leased"
+        assert p99r <= 2.0 * p99m + 3.0, (p99m, p99r)
+        assert rts / N <= 0.05
+    finally:
+        mem.close()
+        red.close()
