@@ -270,3 +270,67 @@ proptest! {
         prop_assert!(consumed_tokens <= tbound + 1e-6, "{} > {}", consumed_tokens, tbound);
     }
 }
+
+proptest! {
+    /// Provider quotas through `BudgetStore` (`quota.rs`): replicas in leased mode take, settle
+    /// and release holds on one deployment. The fleet never admits more requests than one
+    /// bucket would, and the store's ledger equals what was consumed once every replica has
+    /// handed its allowance back.
+    #[test]
+    fn model_quota_holds_never_overadmit_and_the_ledger_balances(
+        ops in proptest::collection::vec((0usize..3, 0u8..6, 1u32..400, 0u32..300), 1..300)
+    ) {
+        use crate::budget::{BudgetStore, Mode, ModelQuota, QuotaHold};
+        let sim = Sim::new();
+        let reps: Vec<BudgetStore> = (0..3)
+            .map(|_| {
+                let b = BudgetStore::new();
+                b.quota_leases.set_fetch(Some(Arc::new(SimFetch(sim.clone()))));
+                b.set_mode(Mode::Leased);
+                b
+            })
+            .collect();
+        let q = ModelQuota::new(Some(40.0), Some(4000.0));
+        let mut now = 0u32;
+        let mut inflight: Vec<(usize, QuotaHold)> = Vec::new();
+        let (mut net, mut tokens) = (0.0, 0.0);
+        for (r, op, amount, dt) in ops {
+            now += dt;
+            *sim.now.lock() = now;
+            match op {
+                0..=2 => {
+                    if let Some(h) = reps[r].take_model(&q, "m", amount as f64, now) {
+                        prop_assert!(h.taken && h.leased);
+                        net += 1.0;
+                        inflight.push((r, h));
+                    }
+                }
+                3 if !inflight.is_empty() => {
+                    let (rr, h) = inflight.remove(amount as usize % inflight.len());
+                    let actual = (h.tokens * (0.5 + (dt % 100) as f64 / 100.0)).round();
+                    reps[rr].settle_model(&q, "m", h, Some(actual), false);
+                    tokens += actual;
+                }
+                4 if !inflight.is_empty() => {
+                    let (rr, h) = inflight.remove(amount as usize % inflight.len());
+                    reps[rr].settle_model(&q, "m", h, None, true);
+                    net -= 1.0;
+                }
+                _ => background(&reps[r].quota_leases, &sim, now, 2_000, false),
+            }
+            let bound = 40.0 + now as f64 * 40.0 / 60_000.0;
+            prop_assert!(net <= bound + 1e-9, "{} > {}", net, bound);
+        }
+        // Holds still open keep their estimate (as when a fallback served the request).
+        for (rr, h) in inflight.drain(..) {
+            reps[rr].settle_model(&q, "m", h, None, false);
+            tokens += h.tokens;
+        }
+        for b in &reps {
+            background(&b.quota_leases, &sim, now, 0, true);
+        }
+        let g = sim.g.lock();
+        prop_assert!((g.granted[0] - g.returned[0] - net).abs() < 1e-6);
+        prop_assert!((g.granted[1] - g.returned[1] - tokens).abs() < 1e-6);
+    }
+}
