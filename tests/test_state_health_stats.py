@@ -12,6 +12,7 @@ import pytest
 
 import routecore
 from redis_support import RedisServer, redis_server, state_toml
+from routecore.dispatch import Dispatcher
 from routecore.resilience.hedge import hedge_delay_s
 from routecore.state.health_sync import merge_peers
 from routecore.state.redis import STATS_FRESH_MS
@@ -63,6 +64,9 @@ def test_slow_ttft_seen_by_one_replica_reaches_the_other(
     assert before["fleet_n"] == 0 and before["expected_ttft_ms"] == pytest.approx(220.0)
     assert b.route(PROMPT, model="routecore/t1", deadline_ms=1000).model == SLOW
     nominal_delay = hedge_delay_s(None, before, 220.0, 4000.0)
+    # The attempt loop's deadline admission (`call.py`) reads the same expected TTFT.
+    shared = Dispatcher(b)._shared
+    assert shared.expected_ttft_ms(SLOW) == pytest.approx(220.0)
 
     for _ in range(12):
         a.record_outcome(SLOW, ok=True, ttft_ms=1500.0, total_ms=1800.0)
@@ -77,6 +81,7 @@ def test_slow_ttft_seen_by_one_replica_reaches_the_other(
     d = b.route(PROMPT, model="routecore/t1", deadline_ms=1000)
     assert d.model != SLOW
     assert any("does not fit the deadline" in r and SLOW in r for r in d.reasons), d.reasons
+    assert shared.expected_ttft_ms(SLOW) == pytest.approx(1500.0)
     # ... and the hedge waits for the fleet's p95 instead of 1.5x the nominal TTFT.
     assert nominal_delay == pytest.approx(0.33)
     assert hedge_delay_s(None, h, 220.0, 4000.0) == pytest.approx(1.5)
