@@ -18,25 +18,26 @@ pub static DIFFICULTY_ARTIFACT: &[u8] = include_bytes!("models/difficulty.bin");
 pub const LANES: usize = 16;
 
 pub struct LearnedClassifier {
-    capability: LinearModel<LANES>,
-    difficulty: Option<LinearModel<1>>,
+    /// The ten class lanes, and the difficulty head in lane ten when there is one: a feature
+    /// is one 16-byte load feeding both heads (the weight table's random reads are what a
+    /// pass costs).
+    model: LinearModel<LANES>,
+    has_difficulty: bool,
 }
+
+/// The lane holding the difficulty head.
+const DIFFICULTY_LANE: usize = Capability::COUNT;
 
 /// One pass feeding both heads.
-struct Both<'m> {
-    cap: &'m LinearModel<LANES>,
-    diff: Option<&'m LinearModel<1>>,
-    cap_acc: Accumulator<LANES>,
-    diff_acc: Accumulator<1>,
+struct Pass<'m> {
+    model: &'m LinearModel<LANES>,
+    acc: Accumulator<LANES>,
 }
 
-impl Sink for Both<'_> {
+impl Sink for Pass<'_> {
     #[inline]
     fn feature(&mut self, zone: usize, bucket: u32) {
-        self.cap_acc.add(self.cap, zone, bucket);
-        if let Some(d) = self.diff {
-            self.diff_acc.add(d, zone, bucket);
-        }
+        self.acc.add(self.model, zone, bucket);
     }
 }
 
@@ -56,9 +57,14 @@ impl LearnedClassifier {
             ));
         }
         let difficulty = difficulty.map(LinearModel::<1>::from_bytes).transpose()?;
+        let has_difficulty = difficulty.is_some();
+        let model = match &difficulty {
+            Some(d) => capability.with_extra_lane(d)?,
+            None => capability,
+        };
         Ok(LearnedClassifier {
-            capability,
-            difficulty,
+            model,
+            has_difficulty,
         })
     }
 
@@ -73,28 +79,22 @@ impl LearnedClassifier {
         req: &Request<'_>,
         f: &Features,
     ) -> ([f32; Capability::COUNT], Option<f32>) {
-        let mut s = Both {
-            cap: &self.capability,
-            diff: self.difficulty.as_ref(),
-            cap_acc: Accumulator::default(),
-            diff_acc: Accumulator::default(),
+        let mut s = Pass {
+            model: &self.model,
+            acc: Accumulator::default(),
         };
         hashing::visit(req, f, &mut s);
-        let dense = hashing::dense(f);
-        let l = self.capability.logits(&s.cap_acc, &dense);
+        let l = self.model.logits(&s.acc, &hashing::dense(f));
         let mut logits = [0.0f32; Capability::COUNT];
         logits.copy_from_slice(&l[..Capability::COUNT]);
-        let diff = self
-            .difficulty
-            .as_ref()
-            .map(|d| sigmoid(d.logits(&s.diff_acc, &dense)[0]));
+        let diff = self.has_difficulty.then(|| sigmoid(l[DIFFICULTY_LANE]));
         (logits, diff)
     }
 }
 
 impl CapabilityModel for LearnedClassifier {
     fn name(&self) -> &str {
-        &self.capability.name
+        &self.model.name
     }
 
     fn classify(&self, req: &Request<'_>, f: &Features) -> Classification {
@@ -131,7 +131,7 @@ mod tests {
     fn shipped_artifacts_load() {
         let m = model();
         assert!(m.name().starts_with("learned"));
-        assert!(m.difficulty.is_some());
+        assert!(m.has_difficulty);
     }
 
     #[test]

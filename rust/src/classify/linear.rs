@@ -127,6 +127,25 @@ impl<const K: usize> LinearModel<K> {
         })
     }
 
+    /// Copy a one-output model into lane `n_out` (a padding lane), so one lookup per feature
+    /// feeds both heads. Exact: each lane keeps its own scale and dense row, and the zone
+    /// normalisation depends only on the feature counts, which both heads share.
+    pub fn with_extra_lane(mut self, other: &LinearModel<1>) -> Result<Self, String> {
+        let k = self.n_out;
+        if k >= K {
+            return Err(format!("no free lane for a second head ({k} of {K} used)"));
+        }
+        self.scale[k] = other.scale[0];
+        for (row, w) in self.weights.iter_mut().zip(&other.weights) {
+            row[k] = w[0];
+        }
+        for (row, d) in self.dense.iter_mut().zip(&other.dense) {
+            row[k] = d[0];
+        }
+        self.n_out = k + 1;
+        Ok(self)
+    }
+
     /// Finish a pass: logits from the per-zone integer sums and the dense features.
     pub fn logits(&self, acc: &Accumulator<K>, dense: &[f32; N_DENSE]) -> [f32; K] {
         let zs = hashing::zone_scale(&acc.counts);

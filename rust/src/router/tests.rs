@@ -379,6 +379,7 @@ fn bandit_learns_from_feedback() {
     let saved = r.bandit_state();
     let fresh = Router::from_config(&toml, Format::Toml).unwrap();
     assert!(fresh.load_bandit_state(&saved).unwrap() >= 1);
+    assert_eq!(d.capability, Capability::Chitchat, "{text}");
     assert_eq!(
         fresh
             .bandit_arm(Capability::Chitchat, 1, "claude-3-5-haiku")
