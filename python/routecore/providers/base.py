@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -64,8 +65,15 @@ class Provider(ABC):
     def __init__(self, dep: Deployment, client: httpx.AsyncClient) -> None:
         self.dep = dep
         self._client = client
-        self._url = dep.api_base + self._path()
-        self._headers = self._auth_headers()
+        self._url = httpx.URL(dep.api_base + self._path())  # parsed once, not per request
+        # The client's defaults (accept, accept-encoding, user-agent) under ours, merged once.
+        self._headers = httpx.Headers({**client.headers, **self._auth_headers()})
+        transport: httpx.AsyncBaseTransport | None = getattr(client, "direct_transport", None)
+        # A pooled client has nothing to add per request (no auth, cookies, redirects, hooks):
+        # hand the request to its transport. Any other client gets the full client path.
+        self._send: Callable[[httpx.Request], Awaitable[httpx.Response]] = (
+            transport.handle_async_request if transport is not None
+            else partial(client.send, stream=True))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.dep.name!r}, api_base={self.dep.api_base!r})"
@@ -91,9 +99,9 @@ class Provider(ABC):
     async def deltas(self, req: ChatRequest, *, stream: bool = True) -> AsyncGenerator[Delta, None]:
         """Send one request and yield its normalised deltas; raise typed ProviderErrors."""
         content = _dumps(self.body(req, stream)).encode()
-        cm = self._client.stream("POST", self._url, content=content, headers=self._headers)
+        request = httpx.Request("POST", self._url, content=content, headers=self._headers)
         try:
-            resp = await cm.__aenter__()
+            resp = await self._send(request)
         except httpx.TransportError as exc:
             # Before the status line every transport failure means "no answer" (httpx-aiohttp maps
             # some resets to ConnectTimeout, so the phase decides, not the exception name).
@@ -125,7 +133,7 @@ class Provider(ABC):
         except httpx.TransportError as exc:
             raise StreamBroken(f"{type(exc).__name__} mid-response", model=self.dep.name) from None
         finally:
-            await cm.__aexit__(None, None, None)
+            await resp.aclose()
 
     async def _sse(self, resp: httpx.Response) -> AsyncIterator[Delta]:
         decoder = SSEDecoder()
