@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from routecore._json import loads
 from routecore.completion import Delta, ToolCallDelta, Usage
 from routecore.provider_errors import (
     BadResponse,
@@ -140,7 +141,7 @@ class _AnthropicStream(StreamParser):
         self._input_tokens = 0
 
     def feed(self, ev: SSEEvent) -> list[Delta]:
-        obj = json.loads(ev.data)
+        obj = loads(ev.data)
         kind = obj.get("type")
         if kind == "content_block_delta":
             delta = obj["delta"]

@@ -7,7 +7,6 @@ the structured error fields, so no later layer needs to look at text.
 
 from __future__ import annotations
 
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -18,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from routecore._core import redact as _redact
+from routecore._json import dumps, loads
 from routecore.completion import Delta
 from routecore.provider_errors import (
     BadResponse,
@@ -32,8 +33,6 @@ from routecore.provider_errors import (
 )
 from routecore.providers.config import Deployment
 from routecore.providers.sse import SSEDecoder, SSEEvent
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ class Provider(ABC):
 
     async def deltas(self, req: ChatRequest, *, stream: bool = True) -> AsyncGenerator[Delta, None]:
         """Send one request and yield its normalised deltas; raise typed ProviderErrors."""
-        content = _dumps(self.body(req, stream)).encode()
+        content = dumps(self.body(req, stream))
         request = httpx.Request("POST", self._url, content=content, headers=self._headers)
         try:
             resp = await self._send(request)
@@ -116,7 +115,7 @@ class Provider(ABC):
             elif ctype.startswith("application/json"):
                 raw = await resp.aread()
                 try:
-                    data = json.loads(raw)
+                    data = loads(raw)
                 except ValueError:
                     raise BadResponse("malformed JSON body", model=self.dep.name,
                                       status=resp.status_code) from None
@@ -156,7 +155,7 @@ class Provider(ABC):
     async def _http_error(self, resp: httpx.Response) -> ProviderError:
         raw = await resp.aread()
         try:
-            payload = json.loads(raw)
+            payload = loads(raw)
         except ValueError:
             payload = None
         err = self.classify(resp.status_code, payload, retry_after(resp.headers))
@@ -164,10 +163,13 @@ class Provider(ABC):
         return err
 
     def redact(self, text: str) -> str:
-        """Provider messages may echo credentials; never let ours through."""
+        """Provider messages may echo credentials and the prompt's PII: ours are masked, the
+        rest redacted — before truncating, which could cut a secret below what the redactor
+        recognises and leave its prefix in the message."""
         key = self.dep.api_key.reveal() if self.dep.api_key else None
-        text = text[:200]
-        return text.replace(key, "***") if key else text
+        if key:
+            text = text.replace(key, "***")
+        return _redact(text[:4096])[:200]
 
 
 def retry_after(headers: httpx.Headers) -> float | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from routecore._json import loads
 from routecore.completion import Delta, ToolCallDelta, Usage
 from routecore.provider_errors import (
     BadResponse,
@@ -109,7 +109,7 @@ class _OpenAIStream(StreamParser):
         if ev.data == "[DONE]":
             self.done = True
             return []
-        obj = json.loads(ev.data)
+        obj = loads(ev.data)
         if "error" in obj:  # some servers report failures in-band after a 200
             err = self._p.classify(500, obj, None)
             err.model = self._p.dep.name

@@ -4,10 +4,11 @@ itself (benches/SERVER.md)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
+from routecore._json import dumps as dumps
+from routecore._json import loads
 from routecore.server.errors import ApiError
 
 Scope = MutableMapping[str, Any]
@@ -17,13 +18,6 @@ Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
 JSON = b"application/json"
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def dumps(obj: Any) -> bytes:
-    return _dumps(obj).encode()
-
-
 class Request:
     __slots__ = ("headers", "method", "path", "receive", "send", "started")
 
@@ -58,7 +52,7 @@ class Request:
     async def json(self, limit: int) -> dict[str, Any]:
         raw = await self.body(limit)
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise ApiError(400, "invalid_json", f"The request body is not valid JSON ({e}).") from None
         if not isinstance(data, dict):
