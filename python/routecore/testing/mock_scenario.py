@@ -46,6 +46,7 @@ class Scenario:
     fault_first_n: int = 0  # if > 0: only the model's first n requests get the fault
     status: int = 500
     error_code: str | None = None  # OpenAI error.code / Anthropic error.type override
+    error_message: str | None = None  # http_error body's message (providers echo input there)
     retry_after_s: float | None = None
     cut_after: int = 2
     keepalive_ms: float = 20.0

@@ -84,7 +84,8 @@ def plan(sc: Scenario, req: Request, body: dict[str, Any], *, anthropic: bool, r
 def _whole(sc: Scenario, ans: wire.Answer, anthropic: bool, fault: str | None,
            delay: float) -> Iterator[Step]:
     if fault == "http_error":
-        err = _error(sc, anthropic, sc.status, sc.error_code, f"mock error {sc.status}")
+        err = _error(sc, anthropic, sc.status, sc.error_code,
+                     sc.error_message or f"mock error {sc.status}")
         yield Step(delay, err.op, err.data, err.status, headers=err.headers)
     elif fault == "reset" or fault == "keepalive":
         yield Step(delay, "abort")
