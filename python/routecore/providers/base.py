@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from functools import partial
 from typing import Any
 
 import httpx
@@ -33,6 +32,7 @@ from routecore.provider_errors import (
 )
 from routecore.providers.config import Deployment
 from routecore.providers.sse import SSEDecoder, SSEEvent
+from routecore.providers.wire import Headers, Reply, wire_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +64,7 @@ class Provider(ABC):
     def __init__(self, dep: Deployment, client: httpx.AsyncClient) -> None:
         self.dep = dep
         self._client = client
-        self._url = httpx.URL(dep.api_base + self._path())  # parsed once, not per request
-        # The client's defaults (accept, accept-encoding, user-agent) under ours, merged once.
-        self._headers = httpx.Headers({**client.headers, **self._auth_headers()})
-        transport: httpx.AsyncBaseTransport | None = getattr(client, "direct_transport", None)
-        # A pooled client has nothing to add per request (no auth, cookies, redirects, hooks):
-        # hand the request to its transport. Any other client gets the full client path.
-        self._send: Callable[[httpx.Request], Awaitable[httpx.Response]] = (
-            transport.handle_async_request if transport is not None
-            else partial(client.send, stream=True))
+        self._wire = wire_for(client, dep.api_base + self._path(), self._auth_headers())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.dep.name!r}, api_base={self.dep.api_base!r})"
@@ -98,47 +90,46 @@ class Provider(ABC):
     async def deltas(self, req: ChatRequest, *, stream: bool = True) -> AsyncGenerator[Delta, None]:
         """Send one request and yield its normalised deltas; raise typed ProviderErrors."""
         content = dumps(self.body(req, stream))
-        request = httpx.Request("POST", self._url, content=content, headers=self._headers)
         try:
-            resp = await self._send(request)
+            resp = await self._wire.send(content)
         except httpx.TransportError as exc:
             # Before the status line every transport failure means "no answer" (httpx-aiohttp maps
             # some resets to ConnectTimeout, so the phase decides, not the exception name).
             raise ConnectFailed(f"{type(exc).__name__} before response", model=self.dep.name) from None
         try:
-            if resp.status_code >= 300:
+            if resp.status >= 300:
                 raise await self._http_error(resp)
             ctype = resp.headers.get("content-type", "")
             if stream and ctype.startswith("text/event-stream"):
                 async for d in self._sse(resp):
                     yield d
             elif ctype.startswith("application/json"):
-                raw = await resp.aread()
+                raw = await resp.read()
                 try:
                     data = loads(raw)
                 except ValueError:
                     raise BadResponse("malformed JSON body", model=self.dep.name,
-                                      status=resp.status_code) from None
+                                      status=resp.status) from None
                 try:
                     whole = self.parse_whole(data)
                 except (KeyError, TypeError, IndexError, AttributeError, ValueError):
                     raise BadResponse("unexpected response shape", model=self.dep.name,
-                                      status=resp.status_code) from None
+                                      status=resp.status) from None
                 for d in whole:
                     yield d
             else:
                 raise BadResponse(f"unexpected content-type {ctype[:60]!r}", model=self.dep.name,
-                                  status=resp.status_code)
+                                  status=resp.status)
         except httpx.TransportError as exc:
             raise StreamBroken(f"{type(exc).__name__} mid-response", model=self.dep.name) from None
         finally:
-            await resp.aclose()
+            await resp.close()
 
-    async def _sse(self, resp: httpx.Response) -> AsyncIterator[Delta]:
+    async def _sse(self, resp: Reply) -> AsyncIterator[Delta]:
         decoder = SSEDecoder()
         parser = self.stream_parser()
         try:
-            async for chunk in resp.aiter_bytes():
+            async for chunk in resp.chunks():
                 for ev in decoder.feed(chunk):
                     for d in parser.feed(ev):
                         yield d
@@ -152,13 +143,13 @@ class Provider(ABC):
         if not parser.done:
             raise StreamBroken("stream ended without its terminator", model=self.dep.name)
 
-    async def _http_error(self, resp: httpx.Response) -> ProviderError:
-        raw = await resp.aread()
+    async def _http_error(self, resp: Reply) -> ProviderError:
+        raw = await resp.read()
         try:
             payload = loads(raw)
         except ValueError:
             payload = None
-        err = self.classify(resp.status_code, payload, retry_after(resp.headers))
+        err = self.classify(resp.status, payload, retry_after(resp.headers))
         err.model = self.dep.name
         return err
 
@@ -172,7 +163,7 @@ class Provider(ABC):
         return _redact(text[:4096])[:200]
 
 
-def retry_after(headers: httpx.Headers) -> float | None:
+def retry_after(headers: Headers) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms is not None:
         try:

@@ -31,6 +31,8 @@ from routecore.resilience.hedge import HedgeBudget, hedge_delay_s
 from routecore.resilience.race import Race
 from routecore.resilience.timeouts import until_useful
 
+_CLOCK_RESOLUTION_S = 0.001
+
 
 @dataclass(slots=True)
 class Shared:
@@ -301,6 +303,8 @@ class Call:
         return (t - self.t0) * 1000.0
 
     def fail(self, why: str) -> AllProvidersFailed:
-        late = self.loop.time() >= self.deadline_at
+        # Within the loop clock's resolution (uvloop: 1 ms) of the deadline counts as past it: a
+        # timer due at the deadline can run at a loop time a float rounding short of it.
+        late = self.loop.time() >= self.deadline_at - _CLOCK_RESOLUTION_S
         return AllProvidersFailed(f"all providers failed: {why}", self.attempts,
                                   deadline_exceeded=late, last_error=self.last_error)
