@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .completion import Completion
     from .dispatch import CompletionStream, Dispatcher
+    from .enforce.escalation import HumanCase
     from .observe.hook import Observer
     from .observe.records import JsonlSink
     from .providers import ChatRequest
@@ -145,6 +146,14 @@ class Router(_core.Router):
         self.add_observer(sink)
         self.__dict__.setdefault("_sinks", []).append(sink)
         return sink
+
+    def on_human_escalation(self, receiver: Callable[[HumanCase], object]) -> None:
+        """Call `receiver(case)` (sync or async) when every allowed try failed output
+        verification on a high-stakes route (`[verification] high_stakes`); the case is redacted.
+        Adds to `[verification] human_escalation`, which must be set for high-stakes routes."""
+        from .enforce.runtime import enforcement
+
+        enforcement(self).human.add(receiver)
 
     def close(self) -> None:
         """Stop the state backend (a Redis backend hands its leases back) and save the bandit's

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::capability::Capability;
 use crate::guards::PiiKind;
 use crate::policy::ModelId;
 
@@ -209,6 +210,10 @@ pub struct VerificationPolicy {
     /// Where a rolled-back model's traffic goes: by model name first, then by tier.
     pub rollback_model: HashMap<ModelId, ModelId>,
     pub rollback_tier: Vec<Option<ModelId>>,
+    /// High-stakes routes: capabilities and tier indices.
+    pub high_stakes_capabilities: Vec<Capability>,
+    pub high_stakes_tiers: Vec<usize>,
+    pub human_escalation: Option<String>,
 }
 
 #[cfg(test)]

@@ -149,6 +149,11 @@ async def _verified(enf: Enforcement, router: Router, c: Completion, request: Ch
             return c
         if nd is None:
             d._note(f"verification: answer from {c.model} failed {names}; no retry left")
+            if enf.human.applies(d):
+                # A high-stakes route that every try failed: a person takes over.
+                failed = [f.split(":", 1)[0] for f in verdict.failures]
+                enf.human.deliver(enf.human.case(c, failed, request.messages))
+                d._note("verification: handed to a person (human escalation)")
             raise VerificationFailedError(
                 f"The answer failed output verification ({names}) on every try allowed.",
                 failures=tuple(f.split(":", 1)[0] for f in verdict.failures), completion=c)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..checks import Check, check_from_spec
 from ..errors import RouteError
 from ..verify import OutputVerifier, RollbackTracker, Verdict
+from .escalation import HumanEscalation
 from .events import RollbackTransition, VerificationResult, emit
 from .inputs import GuardPolicy
 
@@ -48,6 +49,7 @@ class Enforcement:
         self.json_checks = "json" in v["checks"]
         self.verifier = OutputVerifier(detect_refusals="refusal" in v["checks"],
                                        custom=[_load_check(s) for s in v["custom"]])
+        self.human = HumanEscalation(v)
         self._rollback_model: dict[str, str] = v["rollback_model"]
         self._rollback_tier: list[str | None] = v["rollback_tier"]
         self.trackers = [

@@ -52,5 +52,13 @@ pub fn verification_dict<'py>(py: Python<'py>, p: &Policy) -> PyResult<Bound<'py
         .map(|m| m.map(|m| p.model(m).name.clone()))
         .collect();
     d.set_item("rollback_tier", by_tier)?;
+    let caps: Vec<&str> = v
+        .high_stakes_capabilities
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    d.set_item("high_stakes_capabilities", caps)?;
+    d.set_item("high_stakes_tiers", v.high_stakes_tiers.clone())?;
+    d.set_item("human_escalation", v.human_escalation.clone())?;
     Ok(d)
 }

@@ -58,6 +58,11 @@ pub struct RawVerification {
     /// Safer choice per model name or tier name (`"gpt-4o-mini" = "gpt-4o"`, `"T1-fast" =
     /// "claude-3-5-haiku"`); unset: the next tier up.
     pub rollback_to: BTreeMap<String, String>,
+    /// Routes whose failures a person must see: capability names ("math") and tier names.
+    pub high_stakes: Vec<String>,
+    /// Where a high-stakes case goes when every tier failed verification: a
+    /// `"package.module:function"` callable or an `http(s)://` webhook (POSTed JSON, redacted).
+    pub human_escalation: Option<String>,
 }
 
 impl Default for RawVerification {
@@ -72,6 +77,8 @@ impl Default for RawVerification {
             min_samples: 20,
             probe_every: 20,
             rollback_to: BTreeMap::new(),
+            high_stakes: Vec::new(),
+            human_escalation: None,
         }
     }
 }

@@ -193,3 +193,36 @@ fn verification_section_is_validated() {
         ok.model_id("claude-3-5-haiku")
     );
 }
+
+#[test]
+fn high_stakes_routes_need_a_known_name_and_a_destination() {
+    let e = errors(&with_guards(
+        "[verification]\nhigh_stakes = [\"math\", \"T9\"]\nhuman_escalation = \"not a target\"\n",
+    ));
+    let paths: Vec<&str> = e.iter().map(|i| i.path.as_str()).collect();
+    assert!(paths.contains(&"verification.high_stakes[1]"), "{paths:?}");
+    assert!(
+        paths.contains(&"verification.human_escalation"),
+        "{paths:?}"
+    );
+    let e = errors(&with_guards("[verification]\nhigh_stakes = [\"math\"]\n"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "verification.high_stakes");
+    let ok = load(
+        &with_guards(
+            "[verification]\nhigh_stakes = [\"math\", \"T1-fast\"]\nhuman_escalation = \"https://oncall.example/hook\"\n",
+        ),
+        Format::Toml,
+    )
+    .expect("valid");
+    assert_eq!(
+        ok.verification.high_stakes_capabilities,
+        vec![crate::Capability::Math]
+    );
+    assert_eq!(ok.verification.high_stakes_tiers, vec![1]);
+    for good in ["pkg.mod:notify", "http://127.0.0.1:9/x"] {
+        let t =
+            format!("[verification]\nhigh_stakes = [\"code\"]\nhuman_escalation = \"{good}\"\n");
+        assert!(load(&with_guards(&t), Format::Toml).is_ok(), "{good}");
+    }
+}

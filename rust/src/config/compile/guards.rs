@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::Issues;
+use crate::capability::Capability;
 use crate::config::raw::{RawConfig, RawDetector, RawGuardSet, RawVerification};
 use crate::guard_policy::*;
 use crate::guards::PiiKind;
@@ -260,6 +261,36 @@ pub(super) fn compile_verification(
             is.add(p, format!("{key:?} is neither a model nor a tier name"));
         }
     }
+    let mut high_stakes_capabilities = Vec::new();
+    let mut high_stakes_tiers = Vec::new();
+    for (i, name) in v.high_stakes.iter().enumerate() {
+        if let Some(c) = Capability::parse(name) {
+            high_stakes_capabilities.push(c);
+        } else if let Some(t) = raw.tiers.iter().position(|t| &t.name == name) {
+            high_stakes_tiers.push(t);
+        } else {
+            is.add(
+                format!("verification.high_stakes[{i}]"),
+                format!("{name:?} is neither a capability nor a tier name"),
+            );
+        }
+    }
+    if let Some(h) = &v.human_escalation {
+        let callable = h
+            .split_once(':')
+            .is_some_and(|(m, f)| !m.is_empty() && !f.is_empty() && !f.starts_with("//"));
+        if !(callable || h.starts_with("http://") || h.starts_with("https://")) {
+            is.add(
+                "verification.human_escalation",
+                format!("expected \"package.module:function\" or an http(s):// URL, got {h:?}"),
+            );
+        }
+    } else if !v.high_stakes.is_empty() {
+        is.add(
+            "verification.high_stakes",
+            "high-stakes routes need verification.human_escalation (a callable or a webhook URL)",
+        );
+    }
     let thresholds = (0..raw.tiers.len())
         .map(|i| {
             v.tier_thresholds
@@ -278,5 +309,8 @@ pub(super) fn compile_verification(
         probe_every: v.probe_every,
         rollback_model,
         rollback_tier,
+        high_stakes_capabilities,
+        high_stakes_tiers,
+        human_escalation: v.human_escalation.clone(),
     }
 }
