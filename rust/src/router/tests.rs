@@ -372,14 +372,18 @@ fn bandit_learns_from_feedback() {
         }
     }
     assert!(late_good > 750, "best model share {late_good}/1000");
-    let d = r.route(&req).unwrap();
-    let text = d.reasons_text(r.policy()).join("; ");
-    assert!(text.contains("bandit") || d.model == good, "{text}");
+    // Sampling keeps exploring (the floor share), so judge a batch rather than one draw; the
+    // tier's static primary is gpt-4o-mini, so choosing haiku is the bandit's doing.
+    let picks: Vec<_> = (0..20).map(|_| r.route(&req).unwrap()).collect();
+    let chosen: Vec<_> = picks.iter().filter(|d| d.model == good).collect();
+    assert!(chosen.len() >= 12, "best model in {}/20", chosen.len());
+    let text = chosen[0].reasons_text(r.policy()).join("; ");
+    assert!(text.contains("bandit"), "{text}");
+    assert_eq!(chosen[0].capability, Capability::Chitchat, "{text}");
     // State round-trips through JSON into a fresh router.
     let saved = r.bandit_state();
     let fresh = Router::from_config(&toml, Format::Toml).unwrap();
     assert!(fresh.load_bandit_state(&saved).unwrap() >= 1);
-    assert_eq!(d.capability, Capability::Chitchat, "{text}");
     assert_eq!(
         fresh
             .bandit_arm(Capability::Chitchat, 1, "claude-3-5-haiku")
