@@ -7,9 +7,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from routecore.testing.mock_scenario import Scenario
 from test_server_support import ADMIN, KEYS, Env, gw, mock
@@ -79,3 +81,23 @@ def test_dashboard_renders_live_kpis_in_headless_chromium(gw: Env) -> None:
     assert re.search(r'<td class="(within|over)" data-kpi="p99">\d+ ms</td>', row.group(1))
     assert '<tr data-model="gamma"><td>gamma</td><td class="breaker-closed">closed</td></tr>' in dom
     assert "config generation 1" in dom
+
+
+def test_dashboard_screenshot_is_a_rendered_page(gw: Env, tmp_path: Path) -> None:
+    """The screenshot a person would see: the requested size, and drawn (not one flat colour:
+    a blank or crashed page is)."""
+    exe = _chromium()
+    _traffic(gw)
+    shot = tmp_path / "dashboard.png"
+    with tempfile.TemporaryDirectory(prefix="rc-chromium-") as profile:
+        out = subprocess.run(
+            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--window-size=1280,900",
+             "--hide-scrollbars", f"--screenshot={shot}", f"{gw.url}/dashboard#token={ADMIN}"],
+            capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and shot.exists(), out.stderr[-2000:]
+    with Image.open(shot) as img:
+        assert img.size == (1280, 900)
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 16)
+    # Text and tables anti-alias into many colours; an empty page has one or two.
+    assert colours is None or len(colours) > 50, f"{len(colours or [])} colours"
