@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Iterator
@@ -219,3 +220,29 @@ def test_role_only_and_empty_deltas_are_not_progress(fresh: MockProvider) -> Non
             await d.aclose()
 
     run(go())
+
+
+def test_a_stream_closed_or_dropped_before_reading_gives_its_reservation_back(mock: MockProvider) -> None:
+    router = router_for(make_config(mock.url, ["a"]))
+
+    async def main() -> None:
+        d = dispatcher(router)
+        try:
+            closed = pin(router, "a")
+            assert spent_usd(router) > 0 and closed.state == "open"  # reserved at routing
+            await d.stream(closed, REQ).aclose()  # closed without a single read
+            assert closed.state == "released"
+            dropped = pin(router, "a")
+            s = d.stream(dropped, REQ)
+            del s  # never read, never closed: collected
+            gc.collect()
+            assert dropped.state == "released"
+            assert spent_usd(router) == pytest.approx(0.0, abs=1e-12)
+            read = pin(router, "a")
+            s = d.stream(read, REQ)
+            assert [c async for c in s]
+            await s.aclose()  # closing after reading changes nothing
+            assert read.state == "settled" and spent_usd(router) > 0
+        finally:
+            await d.aclose()
+    run(main())

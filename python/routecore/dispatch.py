@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+import weakref
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
@@ -168,6 +169,9 @@ class CompletionStream:
         self.completion: Completion | None = None
         self.error: ProviderError | None = None
         self._gen = self._run()
+        # A stream closed, or dropped, before its first read never runs `_run` (whose `finally`
+        # gives the reservation back): the budget must not leak, so release it here instead.
+        self._unstarted = weakref.finalize(self, _release_unstarted, dispatcher._router, decision)
 
     @property
     def attempts(self) -> list[Attempt]:
@@ -180,6 +184,7 @@ class CompletionStream:
         return await self._gen.__anext__()
 
     async def aclose(self) -> None:
+        self._unstarted()  # no-op once reading started
         await self._gen.aclose()
 
     async def __aenter__(self) -> CompletionStream:
@@ -189,6 +194,7 @@ class CompletionStream:
         await self.aclose()
 
     async def _run(self) -> AsyncGenerator[dict[str, Any], None]:
+        self._unstarted.detach()  # from here on, `finally` below settles or releases
         d = self._d
         call = self._call = d._call(self.decision, self._deadline_ms, True)
         rid, created = self.decision.request_id, int(time.time())
@@ -253,6 +259,11 @@ class CompletionStream:
                                    continuation=True)
         except AllProvidersFailed:
             return None
+
+
+def _release_unstarted(router: RouterLike, decision: Decision) -> None:
+    if decision.state == "open":
+        router.release(decision)
 
 
 def _error_chunk(rid: str, model: str, created: int, exc: ProviderError) -> dict[str, Any]:
