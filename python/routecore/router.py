@@ -3,7 +3,6 @@ class adds config loading, numpy features and (via the dispatcher) the async pro
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
@@ -17,6 +16,8 @@ from .errors import InvalidRequestError, RouteError
 from .state import MemoryBackend, StateBackend, open_backend
 
 if TYPE_CHECKING:
+    import asyncio
+
     import numpy as np
     import numpy.typing as npt
 
@@ -297,6 +298,8 @@ class Router(_core.Router):
 
     def _dispatcher(self) -> Dispatcher:
         """One dispatcher (pooled connections) per event loop: connections belong to their loop."""
+        import asyncio  # here, not at import: `import routecore` stays light for route()-only users
+
         from .dispatch import Dispatcher
 
         loop = asyncio.get_running_loop()
@@ -312,6 +315,8 @@ class Router(_core.Router):
 
     async def aclose(self) -> None:
         """Close this event loop's pooled provider connections."""
+        import asyncio
+
         pool = self.__dict__.get("_dispatchers")
         if pool is not None:
             d = pool.pop(asyncio.get_running_loop(), None)
