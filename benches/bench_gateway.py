@@ -73,6 +73,9 @@ class _Conn(asyncio.Protocol):
             self.pool.append(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # Closed by the server (e.g. its keep-alive timeout while idle): never reuse it.
+        if self in self.pool:
+            self.pool.remove(self)
         if self.fut is not None and not self.fut.done():
             self.fut.set_result(0)
 
@@ -99,6 +102,8 @@ async def _load(port: int, path: str, rate: int, seconds: float, extra: bytes = 
 
     async def one(scheduled: float) -> None:
         conn = idle.pop() if idle else None
+        while conn is not None and (conn.t is None or conn.t.is_closing()):
+            conn = idle.pop() if idle else None
         if conn is None:
             try:
                 _, conn = await loop.create_connection(lambda: _Conn(idle), "127.0.0.1", port)
