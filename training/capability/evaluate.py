@@ -1,7 +1,9 @@
 """Evaluation report for the capability classifier on the held-out test split, through the
 router itself (the shipped Rust model), next to the keyword baseline on the same rows.
 
-    python -m training.capability.evaluate [--model PATH] [--data my.jsonl]
+    python -m training.capability.evaluate [--model PATH] [--data my.jsonl] [--sanity-only]
+
+Without --data the report ends with the hand-written sanity set (`sanity.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import tomllib
 
 import routecore
 
+from . import sanity
 from .data import CLASSES, Example, examples, split_of, user_examples
 
 
@@ -101,13 +104,47 @@ def report(rows: list[Example], model: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def sanity_report(rows: list[Example], model: Path | None = None) -> str:
+    """Accuracy on the hand-written sanity set, per class, style and language."""
+    y = np.array([CLASSES.index(e.label) for e in rows])
+    learned = predict(router("learned", model), rows)
+    keywords = predict(router("keywords"), rows)
+    lines = [f"sanity set ({sanity.PATH.name}): {len(rows)} hand-written everyday prompts", ""]
+    lines.append(f"accuracy  learned {(y == learned).mean():.3f}   keywords {(y == keywords).mean():.3f}")
+    for title, key in (("class", lambda e: e.label), ("style", lambda e: e.tags[1]),
+                       ("language", lambda e: e.lang)):  # fmt: skip
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, e in enumerate(rows):
+            groups[key(e)].append(i)
+        lines += ["", f"by {title}: n, accuracy learned / keywords"]
+        order = CLASSES if title == "class" else sorted(groups, key=lambda g: (-len(groups[g]), g))
+        for g in order:
+            ix = np.array(groups[g])
+            acc_l, acc_k = (y[ix] == learned[ix]).mean(), (y[ix] == keywords[ix]).mean()
+            lines.append(f"  {g:<15} {len(ix):>4}  {acc_l:.3f} / {acc_k:.3f}")
+    misses = [i for i in range(len(rows)) if learned[i] != y[i]]
+    lines += ["", f"learned misses ({len(misses)}): want -> got, keywords got"]
+    for i in misses:
+        text = rows[i].last_user().replace("\n", " ")
+        want, got, kw = CLASSES[y[i]], CLASSES[learned[i]], CLASSES[keywords[i]]
+        lines.append(f"  {want:<14} -> {got:<14} kw {kw:<14} {text[:60]!r}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", type=Path, help="a capability artifact (default: the shipped one)")
     ap.add_argument("--data", type=Path, help="labeled JSONL to evaluate on (all rows)")
+    ap.add_argument("--sanity-only", action="store_true", help="only the sanity set (fast)")
     a = ap.parse_args(argv)
+    if a.sanity_only:
+        print(sanity_report(sanity.load(), a.model))
+        return 0
     rows = user_examples(a.data) if a.data else [e for e in examples() if split_of(e.group) == "test"]
     print(report(rows, a.model))
+    if not a.data:
+        print()
+        print(sanity_report(sanity.load(), a.model))
     return 0
 
 
