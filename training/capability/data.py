@@ -44,7 +44,10 @@ LLMROUTER = {
     "gpqa": "factual", "commonsense_qa": "reasoning", "agentverse-logicgrid": "reasoning",
     "math": "math", "gsm8k": "math", "agentverse-mgsm": "math", "commongen": "creative",
 }  # fmt: skip
-CLINC_INTENT = {"calculator": "math", "translate": "translation"}
+# small_talk's tell_joke asks for a joke (creative) and fun_fact for a fact (factual): the
+# domain default (chitchat) would teach "tell me a joke" is small talk.
+CLINC_INTENT = {"calculator": "math", "translate": "translation", "tell_joke": "creative",
+                "fun_fact": "factual"}  # fmt: skip
 CLINC_DOMAIN = {"small_talk": "chitchat"}
 MMLU_MATH = re.compile(r"mathematics|statistics|algebra")
 MMLU_REASONING = {"formal_logic", "logical_fallacies"}

@@ -333,8 +333,64 @@ MORE: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-for _label, _rows in MORE.items():
-    INSTRUCTIONS.setdefault(_label, []).extend(_rows)
+# A third batch: the short, vague questions people actually put next to a code block (the first
+# model called "```js …``` why is this printing a promise" extraction), and inline-text
+# requests for the thin classes.
+THIRD: dict[str, list[tuple[str, str]]] = {
+    "code": [
+        ("en", "fix this bug:"),
+        ("en", "why is this printing the wrong thing"),
+        ("en", "this keeps crashing, any idea?"),
+        ("en", "what does this function return for an empty list?"),
+        ("en", "can you make this faster"),
+        ("en", "help, this doesn't work"),
+        ("en", "is there a cleaner way to write this"),
+        ("en", "what's the time complexity of this?"),
+        ("en", "rename the variables so this is readable"),
+        ("en", "turn this into a class"),
+        ("en", "this fails on negative numbers, why"),
+        ("en", "uh so this code gives me an error can you fix it"),
+        ("en", "Write a docstring for this."),
+        ("en", "rewrite this in javascript"),
+        ("es", "¿Por qué falla este código?"),
+        ("es", "Optimiza esta función, por favor."),
+        ("fr", "Pourquoi ce code ne marche pas ?"),
+        ("fr", "Ajoute des tests pour cette fonction."),
+        ("de", "Warum funktioniert dieser Code nicht?"),
+        ("de", "Kannst du das lesbarer schreiben?"),
+        ("it", "Perché questo codice dà errore?"),
+        ("pt", "Por que esse código dá erro?"),
+        ("pt", "Deixa essa função mais rápida."),
+        ("ru", "Почему этот код не работает?"),
+        ("ru", "Перепиши это на JavaScript."),
+        ("zh", "这段代码为什么不对？"),
+        ("zh", "把这个函数改写成Java。"),
+        ("ja", "このコードが動かない理由を教えて"),
+        ("ja", "この関数を高速化してください。"),
+        ("ko", "이 코드 왜 에러 나?"),
+        ("ko", "이 함수를 더 읽기 쉽게 바꿔 줘."),
+        ("hi", "यह कोड काम क्यों नहीं कर रहा?"),
+        ("ar", "لماذا لا يعمل هذا الكود؟"),
+    ],
+    "summarization": [
+        ("en", "what's the bottom line here?"),
+        ("en", "highlights only please"),
+        ("en", "so what does all that boil down to"),
+        ("en", "Condense everything above into a few bullets."),
+        ("en", "I missed this, catch me up in two lines"),
+        ("en", "short version?"),
+        ("es", "¿Cuál es la idea principal de todo esto?"),
+        ("fr", "Donne-moi l'essentiel en deux lignes."),
+        ("de", "Was ist das Wichtigste davon, kurz?"),
+        ("pt", "Qual é o resumo disso tudo?"),
+        ("ru", "В двух словах, о чём это?"),
+        ("ja", "結局何が言いたいのか短くまとめて"),
+    ],
+}
+
+for _batch in (MORE, THIRD):
+    for _label, _rows in _batch.items():
+        INSTRUCTIONS.setdefault(_label, []).extend(_rows)
 
 # Multi-turn: an earlier request of another class, a canned reply, then the final instruction.
 FOLLOW_UPS: dict[str, list[str]] = {

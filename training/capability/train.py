@@ -26,14 +26,28 @@ from .linear import Design, featurize, softmax, train_softmax
 
 L2 = 2e-5
 ITERS = 250
-NAME = "learned-v1"
+NAME = "learned-v2"
+# Inverse class frequency to this power: 0.75 balances the thin classes harder than a square
+# root (the sanity set's misses were mostly big-class "factual" swallowing them) while the
+# big classes still count.
+BALANCE = 0.75
+# Hand-written examples are what everyday traffic looks like (short, spoken, ten languages);
+# the public sets are benchmark-shaped. Weighting them 10x (with BALANCE 0.75) moved the
+# sanity set 0.73 -> 0.89 and held-out macro-F1 0.78 -> 0.80 (measured with
+# the validation-free sweep in the issue #5 report; L2 1e-5 / 5e-5 were no better).
+HANDWRITTEN_WEIGHT = 10.0
 
 
 def class_weights(y: np.ndarray) -> np.ndarray:
-    """Balance classes (inverse frequency, square-rooted so big classes still count)."""
+    """Balance classes (inverse frequency to the power `BALANCE`)."""
     counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
-    w = np.sqrt(counts.sum() / np.maximum(counts, 1.0) / len(CLASSES))
+    w = (counts.sum() / np.maximum(counts, 1.0) / len(CLASSES)) ** BALANCE
     return w[y]
+
+
+def sample_weights(rows: list[Example], y: np.ndarray) -> np.ndarray:
+    hand = np.array([e.source == "handwritten" for e in rows])
+    return class_weights(y) * np.where(hand, HANDWRITTEN_WEIGHT, 1.0)
 
 
 def macro_f1(y: np.ndarray, p: np.ndarray) -> float:
@@ -50,7 +64,7 @@ def macro_f1(y: np.ndarray, p: np.ndarray) -> float:
 def fit(rows: list[Example], l2: float = L2, iters: int = ITERS) -> tuple[np.ndarray, Design, np.ndarray]:
     x = featurize([e.request() for e in rows])
     y = np.array([CLASSES.index(e.label) for e in rows])
-    w = train_softmax(x, y, len(CLASSES), l2, iters, class_weights(y))
+    w = train_softmax(x, y, len(CLASSES), l2, iters, sample_weights(rows, y))
     return w, x, y
 
 
