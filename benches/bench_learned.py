@@ -59,7 +59,7 @@ def _router(classifier: str, difficulty: float) -> routecore.Router:
 def test_learned_route_1kb(benchmark: Any) -> None:
     assert 900 <= len(TEXT_1K.encode()) <= 1100
     learned = _router("learned", 0.6)
-    assert learned.classifier == "learned-v1"
+    assert learned.classifier.startswith("learned-")
     benchmark(learned.route, MESSAGES)
     keywords = _router("keywords", 0.6)
     rows = {

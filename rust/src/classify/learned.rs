@@ -135,7 +135,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "learned-v1 misses these (held-out macro-F1 0.74); it is opt-in until it does not"]
     fn robustness_cases() {
         let m = model();
         assert_eq!(
@@ -154,6 +153,13 @@ mod tests {
             "The quarterly report shows revenue growth. ".repeat(40)
         );
         assert_eq!(cls(&m, &doc), Capability::Summarization);
+    }
+
+    #[test]
+    #[ignore = "learned-v2 still calls this creative: the pasted document is one imperative \
+                (\"Write a poem\") repeated 200 times, and it outweighs the closing instruction"]
+    fn long_imperative_document_then_translate() {
+        let m = model();
         let doc = format!(
             "{}\n\nTranslate the above into German.",
             "Write a poem about the sea. The story goes on. ".repeat(200)
@@ -162,7 +168,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "learned-v1 misses this; see robustness_cases"]
     fn last_user_turn_dominates() {
         let m = model();
         let req = Request {
