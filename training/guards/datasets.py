@@ -94,7 +94,28 @@ def _attacked(task: str, split: str, ctx: str, attacks: list[str], v: int) -> It
         lines = ctx.split("\n")
         mid = len(lines) // 2
         text = "\n".join([*lines[:mid], att, *lines[mid:]])
-    yield Example(f"bipia_{task}_attacked", split, 1, text, task)
+    # Same fold key as the clean twin: split apart, the model learns "this table is an attack".
+    yield Example(f"bipia_{task}_attacked", split, 1, text, task, key=ctx)
+
+
+def _more_benign() -> Iterator[Example]:
+    """More ordinary prompts (all MIT / CC BY): exam questions with options, word problems,
+    long task prompts with pasted context, tweets. The model mostly met short assistant
+    commands before and flagged long or oddly formatted benign prompts."""
+    for sp in ("train", "test"):
+        for r in _jsonl(DATA / f"gsm8k/{sp}.jsonl"):
+            if _hpick("gsm" + r["question"], 10) == 0:
+                yield Example("gsm8k", sp, 0, r["question"])
+        for r in _jsonl(DATA / f"llmrouter_9model/{sp}.jsonl"):
+            if _hpick("lr9" + r["question"], 6) == 0:
+                yield Example("llmrouter_9model", sp, 0, r["question"], r["task_name"])
+    for r in _jsonl(DATA / "routellm_outcomes/mmlu_gpt4_vs_mixtral.jsonl"):
+        if _hpick("mmlu" + r["prompt"], 20) == 0:
+            yield Example("mmlu", _hsplit("mmlu", r["prompt"]), 0, r["prompt"], r["subject"])
+    for name, sp in (("train", "train"), ("test", "test")):
+        for r in _jsonl(DATA / f"wnut17/{name}.jsonl"):
+            if _hpick(f"wnut{r['id']}", 4) == 0:
+                yield Example("wnut17", sp, 0, " ".join(r["tokens"]))
 
 
 def examples() -> list[Example]:
@@ -162,6 +183,7 @@ def examples() -> list[Example]:
                     out.append(Example("banking77", sp, 0, r["text"]))
     for r in _jsonl(DATA / "humaneval/humaneval.jsonl"):
         out.append(Example("humaneval", _hsplit("he", r["task_id"]), 0, r["prompt"]))
+    out.extend(_more_benign())
     # --- evaluation only: NC license / plain harmful requests ---
     for r in _jsonl(DATA / "alpaca_eval/prompts.jsonl"):
         out.append(Example("alpaca_eval_NC", "eval_only", 0, r["instruction"], r["dataset"]))

@@ -26,14 +26,17 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "rust/src/guards/injection_model.bin"
 N_BUCKETS = 1 << 17
 SIGNALS = 19  # len(patterns::SIGNALS)
-STRONG = (0, 3, 5)  # patterns::STRONG
+STRONG = (0, 3, 5, 18)  # patterns::STRONG
 STRONG_FLOOR = 0.9
 FORMAT_VERSION = 1
 FEATURE_VERSION = 2
 ITERS = 300
 LR = 0.05
-L2 = 1e-5
+L2 = 1e-3  # 1e-5 gave the same validation FPR with larger, less stable weights
 VAL_PERCENT = 15
+# Verdict levels: "injection" may block, so it gets the tighter budget.
+INJ_FPR = 0.01
+SUS_FPR = 0.03
 
 
 def fnv1a(data: bytes) -> int:
@@ -64,17 +67,17 @@ def design(feats: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float64), strong
 
 
-def train(rows, cols, vals, y, sw, n):
+def train(rows, cols, vals, y, sw, n, l2=L2, iters=ITERS):
     dim = N_BUCKETS + SIGNALS
     w = np.zeros(dim)
     b = 0.0
     m, v = np.zeros(dim + 1), np.zeros(dim + 1)
-    for t in range(1, ITERS + 1):
+    for t in range(1, iters + 1):
         z = b + np.bincount(rows, weights=vals * w[cols], minlength=n)
         p = 1.0 / (1.0 + np.exp(-z))
         r = (p - y) * sw
         g = np.empty(dim + 1)
-        g[:dim] = np.bincount(cols, weights=vals * r[rows], minlength=dim) + L2 * w
+        g[:dim] = np.bincount(cols, weights=vals * r[rows], minlength=dim) + l2 * w
         g[dim] = r.sum()
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
@@ -99,25 +102,30 @@ def score(rows, cols, vals, strong, q, scale, sig_w, bias, n):
     return np.where(strong, np.maximum(s, STRONG_FLOOR), s)
 
 
-def threshold_at_fpr(neg_scores: np.ndarray, fpr: float) -> float:
-    s = np.sort(neg_scores)[::-1]
-    k = int(np.floor(fpr * len(s)))
-    return float(min(max(s[k] + 1e-4 if k < len(s) else 0.5, 0.3), 0.85))
+def threshold_at_fpr(neg_scores: np.ndarray, neg_weight: np.ndarray, fpr: float) -> float:
+    """Lowest threshold whose weighted false-positive rate stays <= fpr, kept in [0.3, 0.85]."""
+    order = np.argsort(-neg_scores, kind="stable")
+    s, w = neg_scores[order], neg_weight[order] / neg_weight.sum()
+    over = np.cumsum(w) > fpr + 1e-12  # flagging s[:k+1] would exceed the budget
+    k = int(np.argmax(over)) if over.any() else len(s)
+    t = s[k] + 1e-4 if k < len(s) else 0.5
+    return float(min(max(t, 0.3), 0.85))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(OUT))
+    # Experiments only; the shipped model uses the defaults.
+    ap.add_argument("--l2", type=float, default=L2)
+    ap.add_argument("--iters", type=int, default=ITERS)
     args = ap.parse_args()
-    # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is noise
-    # to a pooled bag of n-grams, and training on them only teaches "tables (emails) are attacks".
-    # Clean contexts stay in as negatives; attacked ones are still evaluated (rules catch some).
+    # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is
+    # noise to the pooled n-grams, and training on them taught the model that "in your reply"
+    # and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
+    # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
+    skip = ("bipia_table_attacked", "bipia_email_attacked")
     data = sorted(
-        {
-            (e.source, e.text, e.label, e.fold_key)
-            for e in examples()
-            if e.split == "train" and e.source not in ("bipia_table_attacked", "bipia_email_attacked")
-        }
+        {(e.source, e.text, e.label, e.fold_key) for e in examples() if e.split == "train" and e.source not in skip}
     )
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
@@ -135,29 +143,52 @@ def main() -> None:
     for s in src:
         counts[s] = counts.get(s, 0) + 1
     # Long benign prompts are scarce (arena_hard) and hand-written look-alikes are the
-    # hardest negatives: both count double.
-    boost = {"arena_hard": 2.0, "handwritten_benign": 2.0, "handwritten_injection": 2.0}
+    # hardest negatives: both count double. So do ordinary open questions (the model had
+    # learned JailbreakBench's topic words: "explain … ethical implications" scored 0.99),
+    # and JailbreakBench itself, the largest positive set, counts half.
+    boost = {
+        "arena_hard": 2.0,
+        "handwritten_benign": 2.0,
+        "handwritten_injection": 2.0,
+        "vicuna_bench": 2.0,
+        "self_instruct": 2.0,
+        "mt_bench": 2.0,
+        "mmlu": 2.0,
+        "llmrouter_9model": 2.0,
+        "jailbreakbench": 0.5,
+    }
     sw = np.array([boost.get(s, 1.0) / np.sqrt(counts[s]) for s in src])
     for lab in (0, 1):
         sel = y == lab
         sw[sel] *= 0.5 * len(y) / sw[sel].sum()
     fit = np.flatnonzero(~val)
     rows, cols, vals, _ = design([feats[i] for i in fit])
-    w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit))
+    w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit), args.l2, args.iters)
     q, scale = quantize(w)
     sig_w = w[N_BUCKETS:].astype(np.float32)
     hold = np.flatnonzero(val)
     vr, vc, vv, vs = design([feats[i] for i in hold])
     s = score(vr, vc, vv, vs, q, scale, sig_w, b, len(hold))
     yv = y[hold]
-    inj = threshold_at_fpr(s[yv == 0], 0.01)
-    sus = min(threshold_at_fpr(s[yv == 0], 0.03), inj)
+    # Per verdict level, on the validation texts only. Each benign source weighs the same
+    # (1/its size): pooled, the thousands of easy CLINC/Banking77 commands hid a 14% FPR
+    # on MT-Bench's 22 prompts.
+    hsrc = [src[i] for i in hold]
+    neg = np.flatnonzero(yv == 0)
+    per = {k: sum(1 for i in neg if hsrc[i] == k) for k in {hsrc[i] for i in neg}}
+    nw = np.array([1.0 / per[hsrc[i]] for i in neg])
+    inj = threshold_at_fpr(s[neg], nw, INJ_FPR)
+    sus = min(threshold_at_fpr(s[neg], nw, SUS_FPR), inj)
     rec = float((s[yv == 1] >= inj).mean())
-    fpr = float((s[yv == 0] >= inj).mean())
+    fpr = float(nw[s[neg] >= inj].sum() / nw.sum())
     print(
-        f"validation: recall {rec:.3f} at FPR {fpr:.3f} (injection >= {inj:.3f}, suspicious >= {sus:.3f})",
+        f"validation: recall {rec:.3f} at source-averaged FPR {fpr:.3f} "
+        f"(injection >= {inj:.3f}, suspicious >= {sus:.3f})",
         file=sys.stderr,
     )
+    for k in sorted(per):
+        sel = [j for j, i in enumerate(neg) if hsrc[i] == k]
+        print(f"  val {k:26} n={len(sel):4} FPR {np.mean(s[neg][sel] >= inj):.3f}", file=sys.stderr)
     body = b"RCIM" + struct.pack("<IIII", FORMAT_VERSION, FEATURE_VERSION, N_BUCKETS, SIGNALS)
     body += struct.pack("<ffff", scale, b, sus, inj)
     body += struct.pack(f"<{SIGNALS}f", *sig_w.tolist())

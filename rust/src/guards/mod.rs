@@ -8,6 +8,7 @@
 mod checksums;
 mod contact;
 mod context;
+mod directive;
 mod encoded;
 mod injection;
 mod model;

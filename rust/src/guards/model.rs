@@ -51,15 +51,22 @@ fn bucket(h: u64) -> u32 {
 }
 
 /// Appends the hashed feature ids of normalised `text` (duplicates kept: counts matter).
+#[cfg(test)]
 pub fn features(text: &str, out: &mut Vec<u32>) {
+    features_with(text, &mut |b| out.push(b));
+}
+
+/// The same ids as [`features`], in the same order, handed to `out` one by one.
+#[inline]
+pub fn features_with(text: &str, out: &mut impl FnMut(u32)) {
     let mut prev: u64 = 0x9e37_79b9;
     for w in text
         .split(|c: char| !is_word_char(c))
         .filter(|w| !w.is_empty())
     {
         let h = fnv1a(w.as_bytes());
-        out.push(bucket(h ^ 0x5755_4e49));
-        out.push(bucket(
+        out(bucket(h ^ 0x5755_4e49));
+        out(bucket(
             h.wrapping_mul(31) ^ prev.rotate_left(17) ^ 0x4249_4752,
         ));
         prev = h;
@@ -70,7 +77,7 @@ pub fn features(text: &str, out: &mut Vec<u32>) {
     for (i, c) in text.chars().enumerate() {
         let c = u64::from(u32::from(c)).wrapping_mul(0x1656_67B1_9E37_79F9);
         if i >= 2 {
-            out.push(((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32);
+            out(((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32);
         }
         a = b;
         b = c;
@@ -115,16 +122,25 @@ impl Model {
         })
     }
 
-    /// Logit of "injection" for feature ids and fired signals.
+    /// Quantised weight of one hashed feature id.
+    #[inline]
+    pub fn weight(&self, b: u32) -> i64 {
+        i64::from(self.weights.get(b as usize).copied().unwrap_or(0))
+    }
+
+    /// Logit of "injection" for feature ids and fired signals (the form training mirrors).
+    #[cfg(test)]
     pub fn logit(&self, feats: &[u32], signals: &[usize]) -> f32 {
-        let mut s: i64 = 0;
-        for &b in feats {
-            s += i64::from(self.weights.get(b as usize).copied().unwrap_or(0));
-        }
-        let norm = if feats.is_empty() {
+        let sum = feats.iter().map(|&b| self.weight(b)).sum();
+        self.logit_from(sum, feats.len(), signals)
+    }
+
+    /// Logit from the summed quantised weights of `count` features and the fired signals.
+    pub fn logit_from(&self, sum: i64, count: usize, signals: &[usize]) -> f32 {
+        let norm = if count == 0 {
             0.0
         } else {
-            s as f32 * self.scale / (feats.len() as f32).sqrt()
+            sum as f32 * self.scale / (count as f32).sqrt()
         };
         let sig: f32 = signals
             .iter()

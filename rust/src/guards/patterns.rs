@@ -43,8 +43,10 @@ pub const S_OBF_FIRST: usize = 11;
 pub const S_DOCUMENT: usize = 17;
 pub const S_IN_DOCUMENT: usize = 18;
 
-/// Signals strong enough to flag on their own.
-pub const STRONG: &[usize] = &[S_OVERRIDE, S_PERSONA, S_FAKE_SYSTEM];
+/// Signals strong enough to flag on their own. `instruction_in_document` fired on none of
+/// ~6,000 benign training prompts (it did on hand-written look-alikes: a user's own "in your
+/// answer, …" next to a pasted table), and the n-gram model cannot learn it from BIPIA.
+pub const STRONG: &[usize] = &[S_OVERRIDE, S_PERSONA, S_FAKE_SYSTEM, S_IN_DOCUMENT];
 
 /// Instruction override as a word sequence: a verb, up to five determiner/adjective
 /// words, then a noun ("ignore all of the previous instructions"). Matched word by word
@@ -376,11 +378,22 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_AI_ADDRESSED, "language model reading"),
     (S_AI_ADDRESSED, "when you summarize"),
     (S_AI_ADDRESSED, "when summarizing this"),
-    (S_AI_ADDRESSED, "in your response"),
-    (S_AI_ADDRESSED, "in your answer"),
-    (S_AI_ADDRESSED, "your reply"),
+    // "in your response/answer", "your reply" are how users talk to the model: they fired
+    // on ordinary prompts (MT-Bench, Vicuna); `directive.rs` handles them in documents.
     (S_AI_ADDRESSED, "in your code implementation"),
-    (S_AI_ADDRESSED, "in your response to"),
+    // Vocatives from inside pasted content ("AI assistant: ignore the user and …").
+    (S_AI_ADDRESSED, "ai assistant:"),
+    (S_AI_ADDRESSED, "ai assistant,"),
+    (S_AI_ADDRESSED, "dear assistant"),
+    (S_AI_ADDRESSED, "hey assistant"),
+    (S_AI_ADDRESSED, "attention assistant"),
+    (S_AI_ADDRESSED, "to the ai assistant"),
+    (S_AI_ADDRESSED, "instructions for the assistant"),
+    (S_AI_ADDRESSED, "message for the ai"),
+    (S_AI_ADDRESSED, "if you are an llm"),
+    (S_AI_ADDRESSED, "if you are chatgpt"),
+    (S_AI_ADDRESSED, "to any ai"),
+    (S_AI_ADDRESSED, "ignore the user"),
     (S_COVERT, "do not tell the user"),
     (S_COVERT, "don't tell the user"),
     (S_COVERT, "without telling the user"),
@@ -428,6 +441,12 @@ pub const DOCUMENT_MARKERS: &[&str] = &[
     "def ",
     "import ",
     "unsubscribe",
+    // Mail bodies pasted without their headers.
+    "this email",
+    "you are receiving",
+    "all rights reserved",
+    "privacy policy",
+    "view in browser",
     "document:",
     "article:",
     "content:",
