@@ -124,9 +124,8 @@ def main() -> None:
     # and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
     # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
     skip = ("bipia_table_attacked", "bipia_email_attacked")
-    data = sorted(
-        {(e.source, e.text, e.label, e.fold_key) for e in examples() if e.split == "train" and e.source not in skip}
-    )
+    keep = [e for e in examples() if e.split == "train" and e.source not in skip]
+    data = sorted({(e.source, e.text, e.label, e.fold_key) for e in keep})
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
     src = [s for s, _, _, _ in data]
