@@ -4,6 +4,7 @@ class adds config loading, numpy features and (via the dispatcher) the async pro
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import weakref
@@ -325,19 +326,34 @@ class Router(_core.Router):
 
 
 def _start_state(router: Router) -> Router:
-    router.__dict__["_state"] = open_backend(router, router.config.get("state", {}))
-    path = router.config.get("bandit", {}).get("state_file")
+    backend = router.__dict__["_state"] = open_backend(router, router.config.get("state", {}))
+    bandit = router.config.get("bandit", {})
+    path = bandit.get("state_file")
     if path and Path(path).exists():
         router.load_bandit_state(Path(path).read_text(encoding="utf-8"))
+    elif bandit.get("enabled"):
+        # With a Redis backend, what the fleet learned survives restarts and reaches new replicas.
+        text = backend.load_blob("bandit")
+        if text:
+            try:
+                router.load_bandit_state(text)
+            except RouteError as e:  # another config's or a damaged state: learn afresh
+                logging.getLogger("routecore").warning("shared bandit state not loaded: %s", e.code)
     return router
 
 
 def _save_bandit(router: Router) -> None:
-    path = router.config.get("bandit", {}).get("state_file")
+    bandit = router.config.get("bandit", {})
+    path = bandit.get("state_file")
+    if not (path or bandit.get("enabled")):
+        return
+    text = router.bandit_state()
     if path:
         tmp = Path(path).with_suffix(".tmp")
-        tmp.write_text(router.bandit_state(), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)  # atomic: a crash mid-write never leaves half a state
+    if bandit.get("enabled"):
+        router.state.save_blob("bandit", text)
 
 
 def _as_messages(messages: str | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -101,6 +101,19 @@ class RedisBackend:
         )
         self.store.close()
 
+    def load_blob(self, name: str) -> str | None:
+        try:
+            return self.store.get_blob(name)
+        except (RedisError, OSError) as e:
+            log.warning("routecore: shared %s state not loaded (%s); starting from scratch", name, e)
+            return None
+
+    def save_blob(self, name: str, text: str) -> None:
+        try:
+            self.store.set_blob(name, text)
+        except (RedisError, OSError) as e:
+            log.warning("routecore: shared %s state not saved (%s)", name, e)
+
     def stats(self) -> dict[str, Any]:
         c = dict(_core._state_counters(self._router))
         c.update(

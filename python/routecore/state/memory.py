@@ -18,3 +18,10 @@ class MemoryBackend:
 
     def stats(self) -> dict[str, Any]:
         return {"backend": self.name}
+
+    def load_blob(self, name: str) -> str | None:
+        """Nothing is shared in-process (a file, `bandit.state_file`, persists instead)."""
+        return None
+
+    def save_blob(self, name: str, text: str) -> None:
+        """See `load_blob`."""

@@ -148,6 +148,18 @@ class RedisStore:
         peers = [[_s(b) for b in r] for r in out[1:]] if stats is not None else [[] for _ in models]
         return [(int(float(raw[2 * i])), _s(raw[2 * i + 1]), peers[i]) for i in range(len(models))]
 
+    def blob_key(self, name: str) -> str:
+        return f"{self.prefix}:fb:{name}"
+
+    def get_blob(self, name: str) -> str | None:
+        self._count()
+        v = self._bg.get(self.blob_key(name))
+        return None if v is None else _s(v)
+
+    def set_blob(self, name: str, text: str) -> None:
+        self._count()
+        self._bg.set(self.blob_key(name), text)
+
     def bucket(self, tenant: str) -> dict[str, float]:
         """The raw bucket hash (tests and `routecore` operators)."""
         self._count()
