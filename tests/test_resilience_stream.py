@@ -139,14 +139,16 @@ def test_total_timeout_mid_stream_never_hangs(fresh: MockProvider) -> None:
         router = router_for(make_config(fresh.url, ["p"], tier={"total_timeout_ms": 700}))
         d = dispatcher(router)
         try:
+            # The full answer takes 10 s; ending within 2 s of a 0.7 s deadline proves the cut
+            # while leaving a loaded machine's scheduling delays room (0.5 s flaked once).
             t = time.perf_counter()
             chunks = await collect(d.stream(pin(router, "p"), REQ))
-            assert time.perf_counter() - t < 0.7 + 0.5
+            assert time.perf_counter() - t < 0.7 + 1.3
             assert chunks[-1]["error"]["error_type"] == "TotalTimeout"
             t = time.perf_counter()
             with pytest.raises(AllProvidersFailed) as info:
                 await d.complete(pin(router, "p"), REQ)
-            assert time.perf_counter() - t < 0.7 + 0.5
+            assert time.perf_counter() - t < 0.7 + 1.3
             assert info.value.deadline_exceeded
         finally:
             await d.aclose()
