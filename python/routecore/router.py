@@ -78,15 +78,6 @@ class Router(_core.Router):
         backend: StateBackend = self.__dict__["_state"]
         return backend
 
-    def health(self, model: str) -> dict[str, Any]:
-        """A deployment's health: breaker state, own TTFT EWMA/p95, error rate; with shared
-        state also the other replicas' merged view (`fleet_ttft_ms`, `fleet_ttft_p95_ms`,
-        `fleet_error_rate`, `fleet_n`: 0 without one) and `expected_ttft_ms`, the blend that
-        selection and deadline admission use."""
-        h = super().health(model)
-        h.update(_core._health_fleet(self, model))
-        return h
-
     def feedback(
         self,
         request_id: str,

@@ -389,7 +389,8 @@ impl PyRouter {
         self.inner.allow(model).map_err(|e| core_err(py, e))
     }
 
-    /// Health of one model: breaker state, TTFT EWMA and p95, error rate.
+    /// Health of one model: breaker state, own TTFT EWMA and p95, error rate; with shared
+    /// state also the fleet's merged view (`fleet_*`, 0 without one) and `expected_ttft_ms`.
     fn health<'py>(&self, py: Python<'py>, model: &str) -> PyResult<Bound<'py, PyDict>> {
         let h = self.inner.health(model).map_err(|e| core_err(py, e))?;
         let d = PyDict::new(py);
@@ -402,6 +403,14 @@ impl PyRouter {
         d.set_item("consecutive_failures", h.consecutive_failures)?;
         d.set_item("latency_misses", h.latency_misses)?;
         d.set_item("opened_total", h.opened_total)?;
+        // The other replicas' merged view (zeros without shared state) and the blend that
+        // selection and deadline admission use.
+        let f = h.fleet.unwrap_or_default();
+        d.set_item("expected_ttft_ms", h.expected_ttft_ms)?;
+        d.set_item("fleet_ttft_ms", f.ttft_ms)?;
+        d.set_item("fleet_ttft_p95_ms", f.ttft_p95_ms)?;
+        d.set_item("fleet_error_rate", f.error_rate)?;
+        d.set_item("fleet_n", f.n)?;
         Ok(d)
     }
 

@@ -268,29 +268,8 @@ fn _health_ingest(
         .map_err(|e| to_py(py, e))
 }
 
-/// The fleet side of `model`'s health, merged into `Router.health()`: `expected_ttft_ms`
-/// (what selection and deadline admission use) and the prior's `fleet_*` values (None/0
-/// without one).
-#[pyfunction]
-fn _health_fleet<'py>(
-    py: Python<'py>,
-    router: &PyRouter,
-    model: &str,
-) -> PyResult<Bound<'py, PyDict>> {
-    let h = router.inner.health(model).map_err(|e| to_py(py, e))?;
-    let f = h.fleet.unwrap_or_default();
-    let d = PyDict::new(py);
-    d.set_item("expected_ttft_ms", h.expected_ttft_ms)?;
-    d.set_item("fleet_ttft_ms", f.ttft_ms)?;
-    d.set_item("fleet_ttft_p95_ms", f.ttft_p95_ms)?;
-    d.set_item("fleet_error_rate", f.error_rate)?;
-    d.set_item("fleet_n", f.n)?;
-    Ok(d)
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_health_ingest, m)?)?;
-    m.add_function(wrap_pyfunction!(_health_fleet, m)?)?;
     m.add_function(wrap_pyfunction!(_state_attach, m)?)?;
     m.add_function(wrap_pyfunction!(_state_set_mode, m)?)?;
     m.add_function(wrap_pyfunction!(_state_mode, m)?)?;
