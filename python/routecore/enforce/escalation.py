@@ -13,7 +13,6 @@ and a failing receiver is logged (by exception type only) and otherwise ignored.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import logging
 import time
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .._core import redact
+from .callables import load_callable
 
 if TYPE_CHECKING:
     from .._core import Decision
@@ -76,8 +76,7 @@ class HumanEscalation:
         if target and target.startswith(("http://", "https://")):
             self.webhook = target
         elif target:
-            mod, _, name = target.partition(":")
-            self.receivers.append(getattr(importlib.import_module(mod), name))
+            self.receivers.append(load_callable(target))
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, receiver: Receiver) -> None:

@@ -4,7 +4,6 @@ one rollback tracker per tier, built from the compiled config once and kept on t
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..checks import Check, check_from_spec
 from ..errors import RouteError
 from ..verify import OutputVerifier, RollbackTracker, Verdict
+from .callables import load_callable
 from .escalation import HumanEscalation
 from .events import RollbackTransition, VerificationResult, emit
 from .inputs import GuardPolicy
@@ -34,9 +34,7 @@ def enforcement(router: Router) -> Enforcement:
 
 
 def _load_check(spec: str) -> Check:
-    mod, _, name = spec.partition(":")
-    fn = getattr(importlib.import_module(mod), name)
-    return check_from_spec(fn)
+    return check_from_spec(load_callable(spec))
 
 
 class Enforcement:
