@@ -7,7 +7,6 @@ import json
 import math
 from dataclasses import dataclass
 
-from routecore._core import redact
 from routecore.errors import BudgetExceeded, InvalidRequestError, ModelNotAllowedError, RouteError
 from routecore.provider_errors import AllProvidersFailed, ClientError, ProviderError, RateLimited
 
@@ -51,7 +50,7 @@ def from_exception(exc: BaseException) -> ApiError:
     if isinstance(exc, AllProvidersFailed):
         return _providers_failed(exc)
     if isinstance(exc, ProviderError):
-        return ApiError(exc.status_code, exc.code, f"The provider failed: {redact(exc.message)}")
+        return ApiError(exc.status_code, exc.code, f"The provider failed: {exc.message}")
     if isinstance(exc, BudgetExceeded):
         return ApiError(429, exc.code, f"{exc.message} — retry after {exc.retry_after_s:.1f} s or raise "
                         "the tenant's budget", retry_after_s=exc.retry_after_s)
@@ -74,9 +73,9 @@ def _providers_failed(exc: AllProvidersFailed) -> ApiError:
     last = exc.last_error
     if isinstance(last, ClientError):
         # Every deployment would reject it the same way: the request itself is at fault.
-        # Providers' validation errors often quote the request: passed on, but redacted.
-        return ApiError(400, "invalid_request",
-                        f"The provider rejected the request: {redact(last.message)}")
+        # Providers' validation errors often quote the request: their text reaches here already
+        # redacted by the adapter (Provider.redact), as it does records and logs.
+        return ApiError(400, "invalid_request", f"The provider rejected the request: {last.message}")
     if isinstance(last, RateLimited):
         return ApiError(503, "providers_rate_limited", f"Every provider is rate limiting; tried: {tried}.",
                         retry_after_s=last.retry_after_s or 1.0)
