@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,21 @@ def origin(e: Example) -> str:
     return "public"
 
 
-def report(rows: list[Example], model: Path | None = None) -> str:
+def _truth_and_predictions(rows: list[Example], model: Path | None) -> tuple[np.ndarray, ...]:
+    """Labels, the learned model's predictions and the keyword model's, as class indices."""
     y = np.array([CLASSES.index(e.label) for e in rows])
-    learned = predict(router("learned", model), rows)
-    keywords = predict(router("keywords"), rows)
+    return y, predict(router("learned", model), rows), predict(router("keywords"), rows)
+
+
+def _groups(rows: list[Example], key: Callable[[Example], str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(rows):
+        groups[key(e)].append(i)
+    return groups
+
+
+def report(rows: list[Example], model: Path | None = None) -> str:
+    y, learned, keywords = _truth_and_predictions(rows, model)
     lines = [f"capability: {len(rows)} held-out test examples", ""]
     lines.append(f"macro-F1  learned {macro(y, learned):.3f}   keywords {macro(y, keywords):.3f}")
     lines.append("")
@@ -91,9 +103,7 @@ def report(rows: list[Example], model: Path | None = None) -> str:
         lines.append(f"{name:<15} " + " ".join(f"{v:>5}" for v in cm[c]))
     for title, key in (("language", lambda e: e.lang), ("length of the last user turn", length_bucket),
                        ("origin", origin)):  # fmt: skip
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, e in enumerate(rows):
-            groups[key(e)].append(i)
+        groups = _groups(rows, key)
         lines += ["", f"by {title}: n, macro-F1 learned / keywords, accuracy learned / keywords"]
         for g in sorted(groups, key=lambda g: -len(groups[g])):
             ix = np.array(groups[g])
@@ -106,16 +116,12 @@ def report(rows: list[Example], model: Path | None = None) -> str:
 
 def sanity_report(rows: list[Example], model: Path | None = None) -> str:
     """Accuracy on the hand-written sanity set, per class, style and language."""
-    y = np.array([CLASSES.index(e.label) for e in rows])
-    learned = predict(router("learned", model), rows)
-    keywords = predict(router("keywords"), rows)
+    y, learned, keywords = _truth_and_predictions(rows, model)
     lines = [f"sanity set ({sanity.PATH.name}): {len(rows)} hand-written everyday prompts", ""]
     lines.append(f"accuracy  learned {(y == learned).mean():.3f}   keywords {(y == keywords).mean():.3f}")
     for title, key in (("class", lambda e: e.label), ("style", lambda e: e.tags[1]),
                        ("language", lambda e: e.lang)):  # fmt: skip
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, e in enumerate(rows):
-            groups[key(e)].append(i)
+        groups = _groups(rows, key)
         lines += ["", f"by {title}: n, accuracy learned / keywords"]
         order = CLASSES if title == "class" else sorted(groups, key=lambda g: (-len(groups[g]), g))
         for g in order:
