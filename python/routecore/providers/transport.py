@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from routecore.providers.h1 import H1Pool
+
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
@@ -32,12 +34,26 @@ class PooledClient(httpx.AsyncClient):
     """An AsyncClient that names its one transport, so adapters can hand it prepared requests
     directly: no auth, cookies, redirects or event hooks are configured here, and skipping the
     client's per-request handling of them saves ~15% of a proxied request's CPU (benches/SERVER.md).
+
+    On the default transport (httpx-aiohttp, direct: no proxy, socket or local address) adapters
+    send through ``h1`` instead, a lean HTTP/1.1 pool with the transport's TLS context and limits:
+    half the CPU of a provider call through aiohttp (h1.py).
     """
 
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         # Deadlines are enforced by the resilience layer; transport timeouts would only race it.
         super().__init__(transport=transport, timeout=None)
         self.direct_transport = transport
+        self.h1: H1Pool | None = None
+        if (isinstance(transport, AiohttpTransport) and transport.proxy is None and transport.uds is None
+                and transport.local_address is None and not transport.socket_options):
+            self.h1 = H1Pool(transport.ssl_context, transport.limits.max_connections,
+                             transport.limits.keepalive_expiry)
+
+    async def aclose(self) -> None:
+        if self.h1 is not None:
+            await self.h1.aclose()
+        await super().aclose()
 
 
 class ClientPool:
