@@ -71,6 +71,8 @@ class Gateway:
         self.router_metrics.track(lambda: self.current.gen.router)
         self.admission = Admission(settings.max_in_flight, settings.max_queue,
                                    settings.queue_timeout_ms, settings.retry_after_s)
+        # Read at scrape time: the admission count is the in-flight count, kept anyway.
+        self.metrics.in_flight.set_function(lambda: self.admission.in_flight)
         self.table: dict[tuple[str, str], tuple[str, Handler]] = route_table()
         self.paths = {path for _, path in self.table}
 

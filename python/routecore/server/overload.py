@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from routecore.server.errors import ApiError
 
@@ -71,11 +69,3 @@ class Admission:
                 fut.set_result(None)
                 return
         self.in_flight -= 1
-
-    @asynccontextmanager
-    async def slot(self, deadline_ms: float | None) -> AsyncIterator[None]:
-        await self.acquire(deadline_ms)
-        try:
-            yield
-        finally:
-            self.release()
