@@ -146,3 +146,37 @@ def test_label_values_are_bounded(mock: MockProvider) -> None:
                for s in f.samples}
     assert tenants == {"a", "b", OTHER}
     assert b'routecore_llm_requests_total{model="alpha",outcome="ok",tenant="_other"' in m.render()
+
+
+def _samples(m: RouterMetrics) -> list[tuple[str, tuple[tuple[str, str], ...], float]]:
+    return sorted((s.name, tuple(sorted(s.labels.items())), s.value)
+                  for fam in m.registry.collect() for s in fam.samples if not s.name.endswith("_created"))
+
+
+def test_counting_off_the_completion_equals_counting_its_record(mock: MockProvider) -> None:
+    # A failed first attempt (a fallback) and a hedge that fires: every branch of the counting.
+    mock.program("alpha", Scenario(fault="http_error", status=500, fault_first_n=1))
+    mock.program("beta", Scenario(ttft_ms=300.0))
+    router, via_hook = _router(mock, ["alpha", "beta", "gamma"], hedge=True, hedge_delay_ms=20.0,
+                               max_hedge_share=1.0)
+
+    async def go() -> list[Any]:
+        try:
+            return [await router.complete("hello there", tenant="acme") for _ in range(2)]
+        finally:
+            await router.aclose()
+
+    done = run(go())
+    assert any(a.hedge for c in done for a in c.attempts), "a hedge fired"
+    assert any(a.outcome == "error" for c in done for a in c.attempts), "a fallback happened"
+    via_record = RouterMetrics()
+    for c in done:
+        # What the hook's route_ms was is not kept on the completion: the same value both ways.
+        rec = DecisionRecord.from_completion(c, cost_usd=0.25)
+        rec.route_ms = 0.01
+        via_record.observe(rec)
+    fast = RouterMetrics()
+    for c in done:
+        fast.observe_completion(c, 0.25, 0.01)
+    assert _samples(fast) == _samples(via_record)
+    assert via_hook.kpis.requests == fast.kpis.requests == 2

@@ -47,9 +47,22 @@ def notify(observers: Sequence[Observer], record: DecisionRecord) -> None:
 
 def completed(observers: Sequence[Observer], completion: Any, cost_usd: float,
               route_ms: float | None) -> None:
-    rec = DecisionRecord.from_completion(completion, cost_usd=cost_usd)
-    rec.route_ms = route_ms
-    notify(observers, rec)
+    """Observers with ``observe_completion`` (`RouterMetrics`) count straight off the completion;
+    the record — a `Decision.to_dict()` and a dict per attempt, the costly part — is built only
+    if some observer takes records, and then once for all of them."""
+    rec: DecisionRecord | None = None
+    for o in observers:
+        try:
+            fast = getattr(o, "observe_completion", None)
+            if fast is not None:
+                fast(completion, cost_usd, route_ms)
+                continue
+            if rec is None:
+                rec = DecisionRecord.from_completion(completion, cost_usd=cost_usd)
+                rec.route_ms = route_ms
+            o.observe(rec)
+        except Exception as exc:  # an observer's bug must not become the caller's failure
+            log.warning("observer %s failed: %s", type(o).__name__, type(exc).__name__)
 
 
 def cancelled(exc: BaseException) -> bool:

@@ -147,35 +147,64 @@ class RouterMetrics:
             self._outcome(tenant, "-", "-", "refused").inc()
             self.kpis.add("-", "refused", None, None)
             return
-        tier = str(d.get("tier", "-"))
-        model = record.served_by or str(d.get("model", "-"))
-        self._outcome(tenant, tier, model, record.outcome).inc()
-        dec = self._per_decision.get((tier, str(d.get("capability"))))
-        if dec is None:
-            cap = str(d.get("capability"))
-            dec = self._per_decision[(tier, cap)] = (self.decisions.labels(tier, cap),
-                                                     self.route_time.labels(tier))
-        dec[0].inc()
-        if record.route_ms is not None:
-            dec[1].observe(record.route_ms / 1000.0)
-        pm = self._model(tenant, tier, model)
-        if record.outcome in ("ok", "truncated"):
-            if record.latency_ms is not None:
-                pm[0].observe(record.latency_ms / 1000.0)
-            if record.ttft_ms is not None:
-                pm[1].observe(record.ttft_ms / 1000.0)
-            if record.cost_usd:
-                pm[2].inc(record.cost_usd)
-            if record.usage:
-                pm[3].inc(record.usage.get("input_tokens", 0))
-                pm[4].inc(record.usage.get("output_tokens", 0))
-        self._attempts(record.attempts, record.served_by)
+        usage = record.usage or {}
+        attempts = [(a.get("hedge"), a.get("outcome"), a.get("model"), a.get("error_kind"))
+                    for a in record.attempts]
+        self._count(
+            tenant, str(d.get("tier", "-")), str(d.get("capability")),
+            record.served_by or str(d.get("model", "-")), record.outcome, record.request_id,
+            record.route_ms, record.latency_ms, record.ttft_ms, record.cost_usd,
+            usage.get("input_tokens", 0) if record.usage else None, usage.get("output_tokens", 0),
+            attempts, record.served_by,
+        )
         v = record.verification
         if v is not None and v.get("ok") is False:
+            model = record.served_by or str(d.get("model", "-"))
             for check in v.get("failures") or ["unknown"]:
                 self.verification_failed(model, str(check))
-        self.kpis.add(tier, record.outcome, record.latency_ms, record.cost_usd)
-        self._recent[record.request_id] = (tier, model)
+
+    def observe_completion(self, completion: Any, cost_usd: float, route_ms: float | None) -> None:
+        """What `observe` counts for the record of a finished call, read straight off the
+        `Completion` (the hook calls this instead of building a record when every observer has
+        it): the record's `Decision.to_dict()` and attempt dicts are most of an observed request's
+        cost, and counting needs none of them."""
+        d = completion.decision
+        u = completion.usage
+        self._count(
+            self._tenant(d.tenant or "default"), str(d.tier), str(d.capability), completion.model,
+            "truncated" if completion.truncated else "ok", d.request_id, route_ms,
+            completion.latency_ms, completion.ttft_ms, cost_usd, u.input_tokens, u.output_tokens,
+            [(a.hedge, a.outcome, a.model, a.error_kind) for a in completion.attempts], completion.model,
+        )
+
+    def _count(self, tenant: str, tier: str, capability: str, model: str, outcome: str,
+               request_id: str, route_ms: float | None, latency_ms: float | None,
+               ttft_ms: float | None, cost_usd: float | None, input_tokens: int | None,
+               output_tokens: int, attempts: list[tuple[Any, Any, Any, Any]],
+               served_by: str | None) -> None:
+        """One answered (or failed) request; ``input_tokens`` None: no usage known."""
+        self._outcome(tenant, tier, model, outcome).inc()
+        dec = self._per_decision.get((tier, capability))
+        if dec is None:
+            dec = self._per_decision[(tier, capability)] = (self.decisions.labels(tier, capability),
+                                                            self.route_time.labels(tier))
+        dec[0].inc()
+        if route_ms is not None:
+            dec[1].observe(route_ms / 1000.0)
+        pm = self._model(tenant, tier, model)
+        if outcome in ("ok", "truncated"):
+            if latency_ms is not None:
+                pm[0].observe(latency_ms / 1000.0)
+            if ttft_ms is not None:
+                pm[1].observe(ttft_ms / 1000.0)
+            if cost_usd:
+                pm[2].inc(cost_usd)
+            if input_tokens is not None:
+                pm[3].inc(input_tokens)
+                pm[4].inc(output_tokens)
+        self._attempts(attempts, served_by)
+        self.kpis.add(tier, outcome, latency_ms, cost_usd)
+        self._recent[request_id] = (tier, model)
         if len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
 
@@ -195,16 +224,17 @@ class RouterMetrics:
                 self.tokens.labels(tenant, model, "input"), self.tokens.labels(tenant, model, "output"))
         return pm
 
-    def _attempts(self, attempts: list[dict[str, Any]], served_by: str | None) -> None:
+    def _attempts(self, attempts: list[tuple[Any, Any, Any, Any]], served_by: str | None) -> None:
+        """``attempts``: (hedge, outcome, model, error_kind) of each, in start order."""
         last = len(attempts) - 1
-        for i, a in enumerate(attempts):
-            if a.get("hedge"):
-                self.hedges.labels(a["model"], "fired").inc()
-                if a.get("outcome") == "ok" and a["model"] == served_by:
-                    self.hedges.labels(a["model"], "won").inc()
+        for i, (hedge, outcome, model, error_kind) in enumerate(attempts):
+            if hedge:
+                self.hedges.labels(model, "fired").inc()
+                if outcome == "ok" and model == served_by:
+                    self.hedges.labels(model, "won").inc()
             # A failed or skipped attempt that another one followed is a fallback, by its reason.
-            if i < last and a.get("outcome") in ("error", "skipped"):
-                reason = a.get("error_kind") or ("breaker_open" if a.get("outcome") == "skipped" else "error")
+            if i < last and outcome in ("error", "skipped"):
+                reason = error_kind or ("breaker_open" if outcome == "skipped" else "error")
                 self.fallbacks.labels(str(reason)).inc()
 
     # ------------------------------------------------------------------ other producers
