@@ -3,7 +3,7 @@
 
 use super::checksums::iban_valid;
 use super::pii::{Cand, PiiKind};
-use super::text::{boundary_after, boundary_before};
+use super::text::{boundary_after, boundary_before, next_digit};
 
 #[inline]
 fn is_local(b: u8) -> bool {
@@ -147,65 +147,73 @@ fn ipv6_valid(s: &[u8]) -> bool {
 /// IBANs: two letters + two check digits at a token start, then alphanumerics in
 /// optional space-separated groups of four; accepted only if length and mod-97 fit.
 pub fn scan_iban(bytes: &[u8], out: &mut Vec<Cand>) {
-    let n = bytes.len();
-    let mut i = 0;
-    while i + 4 <= n {
-        let b = &bytes[i..i + 4];
-        if !(b[0].is_ascii_alphabetic()
-            && b[1].is_ascii_alphabetic()
-            && b[2].is_ascii_digit()
-            && b[3].is_ascii_digit()
-            && boundary_before(bytes, i))
+    // Starts are "two letters, two digits": jump from digit run to digit run and look
+    // back, instead of testing four bytes at every position. Only a run's first digit
+    // can be the third byte (the byte before it must be a letter).
+    let mut lo = 0; // after a hit, no start inside it
+    let mut p = 0;
+    while let Some(d) = next_digit(bytes, p) {
+        p = d + 1;
+        while bytes.get(p).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+        }
+        let Some(i) = d.checked_sub(2) else { continue };
+        if i < lo
+            || p - d < 2
+            || !bytes[i].is_ascii_alphabetic()
+            || !bytes[i + 1].is_ascii_alphabetic()
+            || !boundary_before(bytes, i)
         {
-            i += 1;
             continue;
         }
-        let mut buf = [0u8; 34];
-        let mut len = 0;
-        let mut j = i;
-        let mut end = i;
-        while j < n && len < 34 {
-            let c = bytes[j];
-            if c.is_ascii_alphanumeric() {
-                buf[len] = c;
-                len += 1;
-                j += 1;
-                end = j;
-            } else if c == b' '
-                && len % 4 == 0
-                && bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        // Accept the longest valid prefix ending at a group/token boundary.
-        let mut found = None;
-        let mut k = len;
-        let mut e = end;
-        while k >= 15 {
-            if boundary_after(bytes, e) && iban_valid(&buf[..k]) {
-                found = Some(e);
-                break;
-            }
-            k -= 1;
-            e -= 1;
-            while e > i && bytes[e - 1] == b' ' {
-                e -= 1;
-            }
-        }
-        if let Some(e) = found {
+        if let Some(e) = iban_at(bytes, i) {
             out.push(Cand {
                 start: i,
                 end: e,
                 kind: PiiKind::Iban,
             });
-            i = e;
-        } else {
-            i += 1;
+            lo = e;
         }
     }
+}
+
+/// End of the IBAN starting at `i` (two letters and two digits there), if valid.
+fn iban_at(bytes: &[u8], i: usize) -> Option<usize> {
+    let n = bytes.len();
+    let mut buf = [0u8; 34];
+    let mut len = 0;
+    let mut j = i;
+    let mut end = i;
+    while j < n && len < 34 {
+        let c = bytes[j];
+        if c.is_ascii_alphanumeric() {
+            buf[len] = c;
+            len += 1;
+            j += 1;
+            end = j;
+        } else if c == b' '
+            && len % 4 == 0
+            && bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    // Accept the longest valid prefix ending at a group/token boundary.
+    let mut k = len;
+    let mut e = end;
+    while k >= 15 {
+        if boundary_after(bytes, e) && iban_valid(&buf[..k]) {
+            return Some(e);
+        }
+        k -= 1;
+        e -= 1;
+        while e > i && bytes[e - 1] == b' ' {
+            e -= 1;
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use super::checksums::{card_iin_plausible, luhn_valid, ssn_valid};
 use super::pii::{Cand, PiiKind};
-use super::text::{before_has, boundary_after, is_word, window_has};
+use super::text::{before_has, boundary_after, is_word, next_digit, window_has};
 
 const MAX_GROUPS: usize = 8;
 const MAX_RUN: usize = 40;
@@ -70,11 +70,9 @@ pub fn scan(bytes: &[u8], out: &mut Vec<Cand>) {
     let mut i = 0;
     let n = bytes.len();
     while i < n {
-        // Fast skip to the next digit.
-        let Some(off) = bytes[i..].iter().position(u8::is_ascii_digit) else {
+        let Some(d) = next_digit(bytes, i) else {
             break;
         };
-        let d = i + off;
         if d > 0 && is_word(bytes[d - 1]) {
             // Inside a token (e.g. "A123", "v2"): skip the whole token.
             i = d + 1;
@@ -235,8 +233,14 @@ fn classify(
     let mut buf = [0u8; 64];
     let nd = digits_of(bytes, groups, &mut buf);
     let digits = &buf[..nd];
-    let lens: Vec<usize> = groups.iter().map(|g| g.end - g.start).collect();
-    let seps: Vec<u8> = groups.iter().skip(1).map(|g| g.sep).collect();
+    // Group lengths and separators in stack arrays (no allocation per number).
+    let (mut lens, mut seps) = ([0usize; MAX_GROUPS], [0u8; MAX_GROUPS]);
+    for (k, g) in groups.iter().enumerate() {
+        lens[k] = g.end - g.start;
+        seps[k] = g.sep;
+    }
+    let lens = &lens[..groups.len()];
+    let seps = &seps[1..groups.len()];
     let all_sep = |c: u8| seps.iter().all(|&s| s == c);
     let gs = |i: usize| &bytes[groups[i].start..groups[i].end];
     let first = groups[0].start;
@@ -272,7 +276,7 @@ fn classify(
         return None;
     }
     // Dates: only PII with a date-of-birth cue; never phones or cards.
-    if is_date(groups, &lens, &seps, bytes) {
+    if is_date(groups, lens, seps, bytes) {
         if before_has(bytes, first, 40, DOB_CTX) {
             return Some(PiiKind::DateOfBirth);
         }

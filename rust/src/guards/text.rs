@@ -50,6 +50,33 @@ pub fn before_has(bytes: &[u8], at: usize, n: usize, needles: &[&[u8]]) -> bool 
     window_has(bytes, at.saturating_sub(n), at, needles)
 }
 
+/// Index of the first ASCII digit in `bytes[from..]`. Digits are sparse in prose and two
+/// detectors (numbers, IBANs) jump from digit to digit, so this tests eight bytes per
+/// step: a SWAR range test ("has a byte between 0x2F and 0x3A", exact per byte since no
+/// lane can carry or borrow into the next).
+pub fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(lanes);
+        let low = x & (ONES * 0x7F);
+        let below = (ONES * (0x7F + b'9' as u64 + 1)).wrapping_sub(low);
+        let above = low.wrapping_add(ONES * (0x7F - (b'0' as u64 - 1)));
+        let hit = below & !x & above & (ONES * 0x80);
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| i + p)
+}
+
 /// Converts sorted, non-decreasing byte offsets into code-point offsets in one pass.
 /// Offsets inside a multi-byte sequence round down to the containing character.
 pub fn byte_to_char_offsets(text: &str, offsets: &mut [usize]) {
@@ -79,6 +106,27 @@ mod tests {
         assert!(before_has(t, t.len(), 40, &[b"call"]));
         assert!(!before_has(t, 3, 40, &[b"call"]));
         assert!(window_has(t, 0, 999, &[b"please"]));
+    }
+
+    #[test]
+    fn digits() {
+        let all: Vec<u8> = (0..=255).collect();
+        for from in 0..all.len() {
+            let want = all[from..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| from + p);
+            assert_eq!(next_digit(&all, from), want, "from {from}");
+        }
+        let t = b"no digits here, only words and \xc3\xa9 / : 9";
+        assert_eq!(next_digit(t, 0), Some(t.len() - 1));
+        assert_eq!(next_digit(b"abc", 5), None);
+        for b in 0..=255u8 {
+            let mut t = [b'x'; 11];
+            t[9] = b;
+            let want = if b.is_ascii_digit() { Some(9) } else { None };
+            assert_eq!(next_digit(&t, 0), want, "byte {b}");
+        }
     }
 
     #[test]
