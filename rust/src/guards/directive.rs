@@ -4,22 +4,23 @@
 //! own; inside pasted third-party content (an email, a table) nobody but an attacker
 //! addresses the model's answer, which is what `instruction_in_document` keys on.
 //!
-//! Matched word by word on the folded text with a three-word look-behind, so the cost is
-//! one pass of slice comparisons and no allocation.
+//! Matched word by word on the folded text's tokens (`words`) with a three-word
+//! look-behind; list membership comes precomputed as flag bits, so the pass is a few bit
+//! tests per word and allocates nothing.
 
-use super::normalize::is_word_char;
+use super::words::{flag, Tok};
 
 /// What the model produces. "code"/"solution" are left out: StackOverflow answers say
 /// "in your code" to the asker, and code attacks are covered by other rules.
 #[rustfmt::skip]
-const OUT_NOUNS: &[&str] = &[
+pub const OUT_NOUNS: &[&str] = &[
     "response", "responses", "reply", "replies", "answer", "answers", "message", "output",
 ];
 /// "in your reply", "into your response": placement instructions.
-const PREPS: &[&str] = &["in", "into", "within", "throughout"];
+pub const PREPS: &[&str] = &["in", "into", "within", "throughout"];
 /// Verbs that rewrite or extend the answer ("translate your response", "augment your reply").
 #[rustfmt::skip]
-const VERBS: &[&str] = &[
+pub const VERBS: &[&str] = &[
     "encode", "encrypt", "translate", "modify", "render", "reverse", "write", "provide",
     "express", "scramble", "augment", "enhance", "format", "shift", "convert", "rearrange",
     "group", "combine", "jumble", "anagram", "begin", "start", "end", "replace", "substitute",
@@ -30,11 +31,11 @@ const VERBS: &[&str] = &[
 /// "to your reply" is a directive ("add X to your reply") except after these
 /// ("I look forward to your reply", "in response to your message").
 #[rustfmt::skip]
-const TO_EXCEPT: &[&str] = &["forward", "regard", "response", "reply", "respond", "thanks", "due"];
-const REPLY_VERBS: &[&str] = &["reply", "respond", "answer"];
+pub const TO_EXCEPT: &[&str] = &["forward", "regard", "response", "reply", "respond", "thanks", "due"];
+pub const REPLY_VERBS: &[&str] = &["reply", "respond", "answer"];
 /// "reply in German", "answer using Base64": the output's language or encoding.
 #[rustfmt::skip]
-const FORMATS: &[&str] = &[
+pub const FORMATS: &[&str] = &[
     "english", "spanish", "french", "german", "italian", "portuguese", "chinese", "japanese",
     "russian", "korean", "arabic", "hindi", "dutch", "latin", "reverse", "base64", "base32",
     "base16", "base58", "hex", "hexadecimal", "binary", "morse", "emoji", "emojis", "uppercase",
@@ -42,28 +43,28 @@ const FORMATS: &[&str] = &[
 ];
 /// "the answer in English is …" is a statement, not an instruction.
 #[rustfmt::skip]
-const DETERMINERS: &[&str] = &[
+pub const DETERMINERS: &[&str] = &[
     "the", "a", "an", "my", "your", "our", "this", "that", "his", "her", "their", "its", "no",
     "to", "correct", "right", "final", "short",
 ];
 
-/// True when `text` (folded, lowercase) tells the model how to shape its answer.
-pub fn output_directive(text: &str) -> bool {
-    let (mut p3, mut p2, mut p1) = ("", "", "");
-    for w in text
-        .split(|c: char| !is_word_char(c))
-        .filter(|w| !w.is_empty())
-    {
-        if p1 == "your" && OUT_NOUNS.contains(&w) {
-            let placed = PREPS.contains(&p2) || VERBS.contains(&p2);
-            if placed || p2 == "to" && !TO_EXCEPT.contains(&p3) {
+/// True when the folded text (its words `toks`) tells the model how to shape its answer.
+pub fn output_directive(toks: &[Tok]) -> bool {
+    // Flags of the three previous words (0 before the start, as no list holds "").
+    let (mut p3, mut p2, mut p1) = (0u32, 0u32, 0u32);
+    let has = |f: u32, bit: u32| f & bit != 0;
+    for t in toks {
+        let w = t.flags;
+        if has(p1, flag::YOUR) && has(w, flag::OUT_NOUN) {
+            let placed = has(p2, flag::PREP) || has(p2, flag::OUT_VERB);
+            if placed || has(p2, flag::TO) && !has(p3, flag::TO_EXCEPT) {
                 return true;
             }
         }
-        if FORMATS.contains(&w)
-            && (p1 == "in" || p1 == "using")
-            && REPLY_VERBS.contains(&p2)
-            && !DETERMINERS.contains(&p3)
+        if has(w, flag::FORMAT)
+            && has(p1, flag::IN_USING)
+            && has(p2, flag::REPLY_VERB)
+            && !has(p3, flag::DETERMINER)
         {
             return true;
         }
@@ -74,7 +75,13 @@ pub fn output_directive(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::output_directive;
+    use crate::guards::words::{tokenize, Vocab};
+
+    fn output_directive(t: &str) -> bool {
+        let mut toks = Vec::new();
+        tokenize(t, &Vocab::new(), &mut toks);
+        super::output_directive(&toks)
+    }
 
     #[test]
     fn directives_to_the_answer() {

@@ -70,15 +70,20 @@ pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str))
     let bytes = text.as_bytes();
     let mut buf = Vec::new();
     let mut i = 0;
+    let is_b64 = |b: u8| b64_val(b).is_some();
     while i < bytes.len() && *budget > 0 {
-        let is_b64 = |b: u8| b64_val(b).is_some();
-        if !is_b64(bytes[i]) || (i > 0 && is_b64(bytes[i - 1])) {
+        // `i` is always just past a maximal run, so a base64 byte here starts a new run.
+        if !is_b64(bytes[i]) {
             i += 1;
             continue;
         }
         let len = bytes[i..].iter().take_while(|&&b| is_b64(b)).count();
         let run = &bytes[i..i + len];
         i += len.max(1);
+        // Ordinary words are runs too: the length test comes first (both kinds need it).
+        if run.len() < MIN_B64.min(MIN_HEX) {
+            continue;
+        }
         let hex =
             run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
         let mixed =

@@ -1,13 +1,16 @@
 //! Prompt-injection / jailbreak scoring: phrase rules on the folded text (see
 //! `normalize`), encoded blobs decoded and rescanned, and the hashed n-gram model.
 
+use std::cell::RefCell;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
-use super::normalize::{fold, is_word_char, Normalized};
+use super::normalize::{fold, Normalized};
 use super::patterns::*;
+use super::words::{flag, tokenize, Tok, Vocab};
 
 /// Three-way decision; thresholds come with the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +45,22 @@ const STRONG_FLOOR: f32 = 0.9;
 const FALLBACK: f32 = 0.35;
 /// Decoded payloads rescanned per call, in bytes: keeps the scan linear.
 const DECODE_BUDGET: usize = 16 * 1024;
+/// Per-thread buffers above this size are dropped after a call rather than kept.
+const KEEP_BYTES: usize = 256 * 1024;
+
+/// Buffers reused across calls on one thread, so a scan allocates nothing once warm:
+/// the folded input and its words, and the same for decoded payloads.
+#[derive(Default)]
+struct Scratch {
+    n: Normalized,
+    toks: Vec<Tok>,
+    inner: Normalized,
+    inner_toks: Vec<Tok>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 pub struct InjectionDetector {
     phrases: Option<AhoCorasick>,
@@ -50,6 +69,7 @@ pub struct InjectionDetector {
     /// markers carry the signal id `S_DOCUMENT` and are counted, not fired.
     text_phrases: Option<AhoCorasick>,
     text_signal: Vec<u8>,
+    vocab: Vocab,
     model: Option<Model>,
 }
 
@@ -94,6 +114,7 @@ impl InjectionDetector {
             phrase_signal: sig,
             text_phrases,
             text_signal: punct_sig,
+            vocab: Vocab::new(),
             model: Model::from_bytes(include_bytes!("injection_model.bin")),
         }
     }
@@ -103,9 +124,9 @@ impl InjectionDetector {
     }
 
     /// Fires phrase/obfuscation signals; returns the number of document markers seen.
-    fn rules(&self, n: &Normalized, fired: &mut [bool; SIGNALS.len()]) -> usize {
+    fn rules(&self, n: &Normalized, toks: &[Tok], fired: &mut [bool; SIGNALS.len()]) -> usize {
         if let Some(ac) = &self.phrases {
-            for m in ac.find_iter(n.squashed.as_bytes()) {
+            for m in ac.find_iter(&n.squashed) {
                 if let Some(&s) = self.phrase_signal.get(m.pattern().as_usize()) {
                     if let Some(f) = fired.get_mut(usize::from(s)) {
                         *f = true;
@@ -127,7 +148,7 @@ impl InjectionDetector {
                 }
             }
         }
-        fired[S_OVERRIDE] |= override_words(&n.text);
+        fired[S_OVERRIDE] |= override_words(toks);
         for (k, f) in fired.iter_mut().skip(S_OBF_FIRST).take(6).enumerate() {
             *f |= n.obfuscation & (1 << k) != 0;
         }
@@ -138,15 +159,46 @@ impl InjectionDetector {
     /// Each hashed feature id goes to `feat` as it is computed (detection sums weights on
     /// the fly; training collects them).
     pub fn analyze(&self, text: &str, feat: &mut impl FnMut(u32)) -> [bool; SIGNALS.len()] {
+        // A re-entrant call (from `feat`) or a thread being torn down gets fresh buffers.
+        let warm = SCRATCH
+            .try_with(|cell| {
+                let mut s = cell.try_borrow_mut().ok()?;
+                let r = self.analyze_in(&mut s, text, feat);
+                if s.n.text.capacity() > KEEP_BYTES || s.inner.text.capacity() > KEEP_BYTES {
+                    *s = Scratch::default();
+                }
+                Some(r)
+            })
+            .ok()
+            .flatten();
+        match warm {
+            Some(r) => r,
+            None => self.analyze_in(&mut Scratch::default(), text, feat),
+        }
+    }
+
+    fn analyze_in(
+        &self,
+        s: &mut Scratch,
+        text: &str,
+        feat: &mut impl FnMut(u32),
+    ) -> [bool; SIGNALS.len()] {
         let mut fired = [false; SIGNALS.len()];
-        let (mut n, mut inner) = (Normalized::new(), Normalized::new());
+        let Scratch {
+            n,
+            toks,
+            inner,
+            inner_toks,
+        } = s;
         n.fill(text);
-        let markers = self.rules(&n, &mut fired);
+        tokenize(&n.text, &self.vocab, toks);
+        let markers = self.rules(n, toks, &mut fired);
         let mut budget = DECODE_BUDGET;
         encoded::for_each_decoded(text, &mut budget, |decoded| {
             inner.fill(decoded);
+            tokenize(&inner.text, &self.vocab, inner_toks);
             let mut sub = [false; SIGNALS.len()];
-            self.rules(&inner, &mut sub);
+            self.rules(inner, inner_toks, &mut sub);
             if sub[..S_ENCODED].iter().any(|&x| x) {
                 fired[S_ENCODED] = true;
                 for (f, s) in fired.iter_mut().zip(sub.iter()).take(S_ENCODED) {
@@ -170,9 +222,9 @@ impl InjectionDetector {
         ];
         // Directives about the answer are ordinary from the user but not inside pasted
         // content, so they count here only (no signal of their own for the model).
-        fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
-            && (instructive.iter().any(|&s| fired[s]) || output_directive(&n.text));
-        model::features_with(&n.text, feat);
+        fired[S_IN_DOCUMENT] =
+            fired[S_DOCUMENT] && (instructive.iter().any(|&s| fired[s]) || output_directive(toks));
+        model::features_with(&n.text, toks, feat);
         fired
     }
 
@@ -186,11 +238,18 @@ impl InjectionDetector {
             }),
             None => self.analyze(text, &mut |_| {}),
         };
-        let idx: Vec<usize> = (0..SIGNALS.len()).filter(|&k| fired[k]).collect();
+        // Fired signal ids in a stack array: no per-call vector.
+        let mut ids = [0usize; SIGNALS.len()];
+        let mut n_ids = 0;
+        for (k, _) in fired.iter().enumerate().filter(|(_, &f)| f) {
+            ids[n_ids] = k;
+            n_ids += 1;
+        }
+        let idx = &ids[..n_ids];
         let strong = STRONG.iter().any(|&s| fired[s]);
         let (mut score, sus, inj) = match &self.model {
             Some(m) => (
-                sigmoid(m.logit_from(sum, count, &idx)),
+                sigmoid(m.logit_from(sum, count, idx)),
                 m.suspicious,
                 m.injection,
             ),
@@ -238,38 +297,38 @@ impl InjectionDetector {
     }
 }
 
-/// Verb, fillers/adjectives, noun: see `patterns::OVERRIDE_VERBS`.
-fn override_words(text: &str) -> bool {
-    let mut it = text
-        .split(|c: char| !is_word_char(c))
-        .filter(|w| !w.is_empty());
-    let mut prev = "";
-    while let Some(w) = it.next() {
-        let p = std::mem::replace(&mut prev, w);
-        if !OVERRIDE_VERBS.contains(&w) || NEGATED_VERBS.contains(&w) && !NEGATIONS.contains(&p) {
+/// Verb, fillers/adjectives, noun: see `patterns::OVERRIDE_VERBS`. Word-list membership
+/// comes as flag bits on the tokens (`words::Vocab`).
+fn override_words(toks: &[Tok]) -> bool {
+    let has = |t: &Tok, bit: u32| t.flags & bit != 0;
+    for (i, w) in toks.iter().enumerate() {
+        // The previous word's flags; none before the first word.
+        let p = if i > 0 { toks[i - 1].flags } else { 0 };
+        if !has(w, flag::VERB) || has(w, flag::NEGATED) && p & flag::NEGATION == 0 {
             continue;
         }
-        let weak = WEAK_VERBS.contains(&w);
+        let weak = has(w, flag::WEAK);
         let (mut adj, mut strong, mut positional) = (false, false, false);
-        let mut tail: Option<&str> = None; // the word that ended the run; None = end of text
-        for x in it.clone().take(6) {
-            if OVERRIDE_NOUNS.contains(&x) {
+        // Flags of the word that ended the run (0 for a noun); None = end of text.
+        let mut tail: Option<u32> = None;
+        for x in toks[i + 1..].iter().take(6) {
+            if has(x, flag::NOUN) {
                 if adj || strong && !weak {
                     return true;
                 }
-                tail = Some("");
+                tail = Some(0);
                 break;
-            } else if OVERRIDE_ADJS.contains(&x) {
+            } else if has(x, flag::ADJ) {
                 adj = true;
-                positional |= POSITIONAL_ADJS.contains(&x);
-            } else if OVERRIDE_FILLERS.contains(&x) {
-                strong |= STRONG_DETS.contains(&x);
+                positional |= has(x, flag::POSITIONAL);
+            } else if has(x, flag::FILLER) {
+                strong |= has(x, flag::STRONG_DET);
             } else {
-                tail = Some(x);
+                tail = Some(x.flags);
                 break;
             }
         }
-        if positional && !weak && tail.is_none_or(|t| POSITIONAL_TAILS.contains(&t)) {
+        if positional && !weak && tail.is_none_or(|t| t & flag::TAIL != 0) {
             return true;
         }
     }
@@ -434,22 +493,26 @@ mod timing {
         };
         time("normalize", &mut || n.fill(black_box(&t)));
         n.fill(&t);
+        let mut toks = Vec::new();
+        time("words", &mut || {
+            tokenize(black_box(&n.text), &d.vocab, &mut toks)
+        });
         let (sq, tx) = (n.squashed.clone(), n.text.clone());
         if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
             time("phrases", &mut || {
-                black_box(p.find_iter(sq.as_bytes()).count());
+                black_box(p.find_iter(&sq).count());
             });
             time("text+docs", &mut || {
                 black_box(q.find_iter(tx.as_bytes()).count());
             });
         }
         time("override", &mut || {
-            black_box(override_words(&tx));
+            black_box(override_words(&toks));
         });
-        let mut f = Vec::new();
+        let mut f = 0u32;
         time("features", &mut || {
-            f.clear();
-            model::features(&tx, &mut f)
+            model::features_with(&tx, &toks, &mut |b| f = f.wrapping_add(b));
+            black_box(f);
         });
         time("encoded", &mut || {
             let mut b = DECODE_BUDGET;

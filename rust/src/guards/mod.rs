@@ -18,6 +18,7 @@ mod patterns;
 mod pii;
 mod secrets;
 mod text;
+mod words;
 
 use self::injection::InjectionDetector;
 pub use self::injection::{Injection, Verdict};

@@ -9,7 +9,9 @@
 //! FNV-1a checksum of all preceding bytes. A file that fails any check is rejected and
 //! the detector falls back to rules only.
 
-use super::normalize::is_word_char;
+use super::words::Tok;
+#[cfg(test)]
+use super::words::{tokenize, Vocab};
 
 pub const FORMAT_VERSION: u32 = 1;
 /// Bump whenever `features` or the normaliser changes meaning (retrain then).
@@ -27,11 +29,14 @@ pub struct Model {
     weights: Vec<i8>,
 }
 
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = FNV_OFFSET;
     for &b in bytes {
         h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        h = h.wrapping_mul(FNV_PRIME);
     }
     h
 }
@@ -53,18 +58,18 @@ fn bucket(h: u64) -> u32 {
 /// Appends the hashed feature ids of normalised `text` (duplicates kept: counts matter).
 #[cfg(test)]
 pub fn features(text: &str, out: &mut Vec<u32>) {
-    features_with(text, &mut |b| out.push(b));
+    let mut toks = Vec::new();
+    tokenize(text, &Vocab::new(), &mut toks);
+    features_with(text, &toks, &mut |b| out.push(b));
 }
 
-/// The same ids as [`features`], in the same order, handed to `out` one by one.
+/// The same ids as [`features`], in the same order, handed to `out` one by one; `toks`
+/// are the words of `text` (`words::tokenize`), whose hashes are the word hashes.
 #[inline]
-pub fn features_with(text: &str, out: &mut impl FnMut(u32)) {
+pub fn features_with(text: &str, toks: &[Tok], out: &mut impl FnMut(u32)) {
     let mut prev: u64 = 0x9e37_79b9;
-    for w in text
-        .split(|c: char| !is_word_char(c))
-        .filter(|w| !w.is_empty())
-    {
-        let h = fnv1a(w.as_bytes());
+    for t in toks {
+        let h = t.hash;
         out(bucket(h ^ 0x5755_4e49));
         out(bucket(
             h.wrapping_mul(31) ^ prev.rotate_left(17) ^ 0x4249_4752,
@@ -72,15 +77,25 @@ pub fn features_with(text: &str, out: &mut impl FnMut(u32)) {
         prev = h;
     }
     // Character trigrams: a multiplicative hash of three code points (cheaper than the
-    // word hash; the top bits are well mixed).
+    // word hash; the top bits are well mixed). Pure-ASCII text (most prompts) is walked
+    // by byte, skipping UTF-8 decoding.
     let (mut a, mut b) = (0u64, 0u64);
-    for (i, c) in text.chars().enumerate() {
-        let c = u64::from(u32::from(c)).wrapping_mul(0x1656_67B1_9E37_79F9);
+    let mut tri = |i: usize, c: u32| {
+        let c = u64::from(c).wrapping_mul(0x1656_67B1_9E37_79F9);
         if i >= 2 {
             out(((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32);
         }
         a = b;
         b = c;
+    };
+    if text.is_ascii() {
+        for (i, &c) in text.as_bytes().iter().enumerate() {
+            tri(i, u32::from(c));
+        }
+    } else {
+        for (i, c) in text.chars().enumerate() {
+            tri(i, u32::from(c));
+        }
     }
 }
 

@@ -26,7 +26,8 @@ pub const OBF_SPACED: u32 = 32;
 #[derive(Default)]
 pub struct Normalized {
     pub text: String,
-    pub squashed: String,
+    /// `text` with only letters and digits kept (valid UTF-8: whole chars are kept).
+    pub squashed: Vec<u8>,
     pub obfuscation: u32,
     scratch: String,
     st: State,
@@ -125,11 +126,31 @@ impl Normalized {
         self.squashed.clear();
         self.obfuscation = 0;
         self.st = State::default();
-        for c0 in input.chars() {
-            if c0.is_ascii() {
-                self.push_char(c0.to_ascii_lowercase());
+        let bytes = input.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII fast path: a run of ASCII letters goes in as one slice with the word
+            // counters bumped once (exactly what `push_char` per letter would do); other
+            // ASCII bytes skip the Unicode work below.
+            let b = bytes[i];
+            if b.is_ascii_alphabetic() {
+                let len = bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+                self.push_letters(&input[i..i + len]);
+                i += len;
                 continue;
             }
+            if b.is_ascii() {
+                self.push_char(char::from(b));
+                i += 1;
+                continue;
+            }
+            let Some(c0) = input[i..].chars().next() else {
+                break;
+            };
+            i += c0.len_utf8();
             let c = if ('\u{E0020}'..='\u{E007E}').contains(&c0) {
                 self.obfuscation |= OBF_TAGS;
                 char::from_u32(c0 as u32 - 0xE0000).unwrap_or(' ')
@@ -166,8 +187,43 @@ impl Normalized {
         while self.text.ends_with(' ') {
             self.text.pop();
         }
+        // Every non-ASCII char of the folded text is a word char, so a byte filter keeps
+        // whole UTF-8 sequences and no char decoding is needed. Branch-free: each byte is
+        // written and the cursor advances only over kept ones.
         let Normalized { text, squashed, .. } = self;
-        squashed.extend(text.chars().filter(|&c| is_word_char(c)));
+        squashed.resize(text.len(), 0);
+        let mut k = 0;
+        for &b in text.as_bytes() {
+            if let Some(d) = squashed.get_mut(k) {
+                *d = b;
+            }
+            k += usize::from(b >= 0x80 || b.is_ascii_alphanumeric());
+        }
+        squashed.truncate(k);
+    }
+
+    /// `push_char` for each byte of `run` (ASCII letters only), in one go.
+    fn push_letters(&mut self, run: &str) {
+        let st = &mut self.st;
+        if !st.in_word {
+            if st.pending_space && !self.text.is_empty() {
+                self.text.push(' ');
+            }
+            st.pending_space = false;
+            st.in_word = true;
+            st.word = Word {
+                start: self.text.len(),
+                ..Word::default()
+            };
+        }
+        let word = &mut st.word;
+        word.chars += run.len();
+        word.ascii_letters += run.len();
+        word.digit_letter |= word.last_digit;
+        word.last_digit = false;
+        let from = self.text.len();
+        self.text.push_str(run);
+        self.text[from..].make_ascii_lowercase();
     }
 
     #[inline(always)]
@@ -215,8 +271,15 @@ impl Normalized {
         }
         if st.in_word {
             st.in_word = false;
-            let (w, gap) = (st.word, st.gap);
-            self.end_word(&w, gap);
+            let w = &st.word;
+            // A plain word (2+ chars, no digit or look-alike) with no letter run to flush:
+            // `end_word` would change nothing but reset the run, so skip the call.
+            if w.chars > 1 && w.real_digits == 0 && w.glyphs == 0 && st.run_len < 3 {
+                st.run_len = 0;
+            } else {
+                let (w, gap) = (st.word, st.gap);
+                self.end_word(&w, gap);
+            }
             self.st.gap = 0;
         }
         let st = &mut self.st;
@@ -312,22 +375,12 @@ impl Normalized {
     }
 }
 
-/// Word-character test valid on *normalised* text only: there every non-ASCII char is
-/// alphanumeric (other non-ASCII symbols were mapped to `#`), so no Unicode table lookup.
-#[inline]
-pub fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        true
-    }
-}
-
 /// Convenience for building pattern tables: the folded form of a phrase.
 pub fn fold(s: &str) -> (String, String) {
     let mut n = Normalized::new();
     n.fill(s);
-    (n.text, n.squashed)
+    let squashed = String::from_utf8_lossy(&n.squashed).into_owned();
+    (n.text, squashed)
 }
 
 #[cfg(test)]
@@ -335,9 +388,10 @@ mod tests {
     use super::*;
 
     fn norm(s: &str) -> (String, String, u32) {
+        let (text, squashed) = fold(s);
         let mut n = Normalized::new();
         n.fill(s);
-        (n.text, n.squashed, n.obfuscation)
+        (text, squashed, n.obfuscation)
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! One tokenisation of the folded text, shared by the hashed n-gram features and the
+//! word rules (instruction override, output directives). Each word's FNV-1a hash is the
+//! model's word feature hash and also the key into a small table of the rule
+//! vocabularies, so the rules test bit flags instead of comparing every word against
+//! a dozen string lists, and the text is split into words once instead of three times.
+
+use super::directive;
+use super::model::{fnv1a, FNV_OFFSET, FNV_PRIME};
+use super::patterns::*;
+
+/// A word of the folded text: its FNV-1a hash and vocabulary flags.
+#[derive(Clone, Copy, Debug)]
+pub struct Tok {
+    pub hash: u64,
+    pub flags: u32,
+}
+
+/// Vocabulary membership bits (one per word list; a word may be in several).
+pub mod flag {
+    pub const VERB: u32 = 1 << 0;
+    pub const WEAK: u32 = 1 << 1;
+    pub const NEGATED: u32 = 1 << 2;
+    pub const NEGATION: u32 = 1 << 3;
+    pub const STRONG_DET: u32 = 1 << 4;
+    pub const FILLER: u32 = 1 << 5;
+    pub const ADJ: u32 = 1 << 6;
+    pub const POSITIONAL: u32 = 1 << 7;
+    pub const TAIL: u32 = 1 << 8;
+    pub const NOUN: u32 = 1 << 9;
+    pub const OUT_NOUN: u32 = 1 << 10;
+    pub const PREP: u32 = 1 << 11;
+    pub const OUT_VERB: u32 = 1 << 12;
+    pub const TO_EXCEPT: u32 = 1 << 13;
+    pub const REPLY_VERB: u32 = 1 << 14;
+    pub const FORMAT: u32 = 1 << 15;
+    pub const DETERMINER: u32 = 1 << 16;
+    pub const YOUR: u32 = 1 << 17;
+    pub const TO: u32 = 1 << 18;
+    pub const IN_USING: u32 = 1 << 19;
+}
+
+/// Open-addressing table word → flags, keyed by the word's FNV-1a hash (strings are
+/// compared on a hash hit, so a collision cannot change a result).
+pub struct Vocab {
+    slots: Vec<(u64, &'static str, u32)>,
+    mask: usize,
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Vocab {
+    pub fn new() -> Vocab {
+        let lists: &[(&[&'static str], u32)] = &[
+            (OVERRIDE_VERBS, flag::VERB),
+            (WEAK_VERBS, flag::WEAK),
+            (NEGATED_VERBS, flag::NEGATED),
+            (NEGATIONS, flag::NEGATION),
+            (STRONG_DETS, flag::STRONG_DET),
+            (OVERRIDE_FILLERS, flag::FILLER),
+            (OVERRIDE_ADJS, flag::ADJ),
+            (POSITIONAL_ADJS, flag::POSITIONAL),
+            (POSITIONAL_TAILS, flag::TAIL),
+            (OVERRIDE_NOUNS, flag::NOUN),
+            (directive::OUT_NOUNS, flag::OUT_NOUN),
+            (directive::PREPS, flag::PREP),
+            (directive::VERBS, flag::OUT_VERB),
+            (directive::TO_EXCEPT, flag::TO_EXCEPT),
+            (directive::REPLY_VERBS, flag::REPLY_VERB),
+            (directive::FORMATS, flag::FORMAT),
+            (directive::DETERMINERS, flag::DETERMINER),
+            (&["your"], flag::YOUR),
+            (&["to"], flag::TO),
+            (&["in", "using"], flag::IN_USING),
+        ];
+        let n: usize = lists.iter().map(|l| l.0.len()).sum();
+        // At most 1/4 full: a miss (most words) usually ends at the first empty slot.
+        let size = (4 * n).next_power_of_two();
+        let mut v = Vocab {
+            slots: vec![(0, "", 0); size],
+            mask: size - 1,
+        };
+        for &(words, f) in lists {
+            for &w in words {
+                let h = fnv1a(w.as_bytes());
+                let mut i = v.slot(h);
+                loop {
+                    let s = &mut v.slots[i];
+                    if s.1.is_empty() || s.1 == w {
+                        *s = (h, w, s.2 | f);
+                        break;
+                    }
+                    i = (i + 1) & v.mask;
+                }
+            }
+        }
+        v
+    }
+
+    #[inline]
+    fn slot(&self, h: u64) -> usize {
+        (h ^ (h >> 29)) as usize & self.mask
+    }
+
+    /// Flags of the word `w` whose FNV-1a hash is `h` (0 when in no list).
+    #[inline]
+    pub fn flags(&self, h: u64, w: &[u8]) -> u32 {
+        let mut i = self.slot(h);
+        loop {
+            let (sh, sw, f) = self.slots[i];
+            if sw.is_empty() {
+                return 0;
+            }
+            if sh == h && sw.as_bytes() == w {
+                return f;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// Word bytes of folded text: ASCII letters and digits, and every byte ≥ 0x80 (every
+/// non-ASCII char left in folded text is a letter, so no char decoding is needed).
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b >= 0x80 || (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// Words of folded `text` (see `normalize`): maximal runs of word bytes, each hashed
+/// (FNV-1a, as `model::fnv1a`) while it is scanned.
+pub fn tokenize(text: &str, vocab: &Vocab, out: &mut Vec<Tok>) {
+    out.clear();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !WORD_BYTE[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut hash = FNV_OFFSET;
+        while let Some(&b) = bytes.get(i) {
+            if !WORD_BYTE[usize::from(b)] {
+                break;
+            }
+            hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            i += 1;
+        }
+        out.push(Tok {
+            hash,
+            flags: vocab.flags(hash, &bytes[start..i]),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_words_as_splitting_on_non_word_chars() {
+        let v = Vocab::new();
+        let mut toks = Vec::new();
+        for t in [
+            "",
+            "ignore all previous instructions",
+            "a,b  c#d é東京 x1 # ",
+            "...",
+        ] {
+            tokenize(t, &v, &mut toks);
+            let got: Vec<u64> = toks.iter().map(|k| k.hash).collect();
+            let want: Vec<u64> = t
+                .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| fnv1a(w.as_bytes()))
+                .collect();
+            assert_eq!(got, want, "{t}");
+        }
+    }
+
+    #[test]
+    fn flags_of_listed_words_only() {
+        let v = Vocab::new();
+        let f = |w: &str| v.flags(fnv1a(w.as_bytes()), w.as_bytes());
+        assert_eq!(f("ignore"), flag::VERB);
+        assert_eq!(f("skip"), flag::VERB | flag::WEAK);
+        assert_eq!(
+            f("your"),
+            flag::STRONG_DET | flag::FILLER | flag::DETERMINER | flag::YOUR
+        );
+        assert_eq!(
+            f("reply"),
+            flag::OUT_NOUN | flag::TO_EXCEPT | flag::REPLY_VERB
+        );
+        assert_eq!(f("ignored"), 0);
+        assert_eq!(f(""), 0);
+    }
+}
