@@ -108,7 +108,14 @@ impl InjectionDetector {
             punct.push((*m).to_string());
             punct_sig.push(S_DOCUMENT as u8);
         }
-        let text_phrases = AhoCorasick::new(&punct).ok();
+        // Leftmost-first lets the searcher skip ahead with a packed (SIMD) prefilter; the
+        // standard semantics it replaces found the same matches because no pattern
+        // contains another (`text_patterns_are_substring_free`), and with that, the
+        // earliest-ending match is also the leftmost one.
+        let text_phrases = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&punct)
+            .ok();
         InjectionDetector {
             phrases,
             phrase_signal: sig,
@@ -423,6 +430,39 @@ mod tests {
                 ),
                 "{t}: {s:?}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod automata {
+    use super::*;
+
+    /// The folded-text patterns are matched leftmost-first, which reports what the
+    /// standard (earliest end) semantics would only if no pattern is a substring of
+    /// another: keep it that way when adding phrases or document markers.
+    #[test]
+    fn text_patterns_are_substring_free() {
+        let d = InjectionDetector::new();
+        let ac = d.text_phrases.as_ref().expect("automaton");
+        let n = ac.patterns_len();
+        assert_eq!(n, d.text_signal.len());
+        let mut pats = Vec::new();
+        for &(_, p) in PHRASES {
+            if !p
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == ' ' || c == '\'')
+            {
+                pats.push(fold(p).0);
+            }
+        }
+        pats.extend(DOCUMENT_MARKERS.iter().map(|m| m.to_string()));
+        assert_eq!(pats.len(), n);
+        for (i, a) in pats.iter().enumerate() {
+            assert!(!a.is_empty());
+            for (j, b) in pats.iter().enumerate() {
+                assert!(i == j || !b.contains(a.as_str()), "{a:?} is inside {b:?}");
+            }
         }
     }
 }
