@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -101,8 +101,25 @@ class Provider(ABC):
                 raise await self._http_error(resp)
             ctype = resp.headers.get("content-type", "")
             if stream and ctype.startswith("text/event-stream"):
-                async for d in self._sse(resp):
-                    yield d
+                # The SSE loop inline, not a generator of its own: every delta of every stream
+                # would pass through one more generator frame.
+                decoder = SSEDecoder()
+                parser = self.stream_parser()
+                try:
+                    async for chunk in resp.chunks():
+                        for ev in decoder.feed(chunk):
+                            for d in parser.feed(ev):
+                                yield d
+                        if parser.done:
+                            break
+                    else:
+                        for ev in decoder.flush():
+                            for d in parser.feed(ev):
+                                yield d
+                except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+                    raise BadResponse("malformed stream event", model=self.dep.name) from None
+                if not parser.done:
+                    raise StreamBroken("stream ended without its terminator", model=self.dep.name)
             elif ctype.startswith("application/json"):
                 raw = await resp.read()
                 try:
@@ -124,24 +141,6 @@ class Provider(ABC):
             raise StreamBroken(f"{type(exc).__name__} mid-response", model=self.dep.name) from None
         finally:
             await resp.close()
-
-    async def _sse(self, resp: Reply) -> AsyncIterator[Delta]:
-        decoder = SSEDecoder()
-        parser = self.stream_parser()
-        try:
-            async for chunk in resp.chunks():
-                for ev in decoder.feed(chunk):
-                    for d in parser.feed(ev):
-                        yield d
-                if parser.done:
-                    return
-            for ev in decoder.flush():
-                for d in parser.feed(ev):
-                    yield d
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            raise BadResponse("malformed stream event", model=self.dep.name) from None
-        if not parser.done:
-            raise StreamBroken("stream ended without its terminator", model=self.dep.name)
 
     async def _http_error(self, resp: Reply) -> ProviderError:
         raw = await resp.read()
