@@ -17,6 +17,7 @@ from routecore.observe.hook import Observer
 from routecore.observe.metrics import RouterMetrics
 from routecore.observe.records import JsonlSink
 from routecore.router import Router
+from routecore.server.deferred import AfterResponse
 from routecore.server.errors import ApiError, from_exception
 from routecore.server.http import Receive, Request, Scope, Send, send_bytes
 from routecore.server.metrics import Metrics
@@ -58,7 +59,7 @@ class Gateway:
         self.metrics = Metrics()
         # The library's metrics in the same registry, so /metrics serves both.
         self.router_metrics = RouterMetrics(self.metrics.registry)
-        observers: list[Observer] = [self.router_metrics]
+        observers: list[Observer] = [AfterResponse(self.router_metrics)]
         self.records: JsonlSink | None = None
         if settings.records_path:
             self.records = JsonlSink(_records_path(settings))
