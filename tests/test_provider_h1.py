@@ -243,3 +243,34 @@ def test_headers_it_would_not_write_verbatim_take_the_httpx_path() -> None:
             await pool.aclose()
 
     assert run(go()) == (H1Wire, HttpxWire)
+
+
+def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
+    async def body(pool: H1Pool, url: str) -> tuple[bytes, bool]:
+        wire = H1Wire(pool, url, {})
+        first = await wire.send(b"{}")  # holds the only connection
+        b = asyncio.ensure_future(fetch(pool, url))
+        c = asyncio.ensure_future(fetch(pool, url))
+        await asyncio.sleep(0.01)  # both queued behind the limit
+        _ = [p async for p in first.chunks()]
+        await first.close()  # hands the connection on: wakes b ...
+        b.cancel()  # ... which is cancelled before it runs
+        _, parts = await asyncio.wait_for(c, 5)  # c must not wait forever
+        await asyncio.gather(b, return_exceptions=True)
+        return b"".join(parts), b.cancelled()
+
+    (text, b_cancelled), srv = serve(lambda req: sized(b"ok"), body, max_connections=1)
+    assert text == b"ok" and b_cancelled and srv.connections == 1
+
+
+def test_waiters_fail_when_the_pool_closes() -> None:
+    async def body(pool: H1Pool, url: str) -> None:
+        held = await H1Wire(pool, url, {}).send(b"{}")
+        waiting = asyncio.ensure_future(fetch(pool, url))
+        await asyncio.sleep(0.01)
+        await pool.aclose()
+        with pytest.raises(httpx.ConnectError):
+            await asyncio.wait_for(waiting, 5)
+        await held.close()
+
+    serve(lambda req: sized(b"ok"), body, max_connections=1)

@@ -305,20 +305,32 @@ class H1Pool:
                 conn.close()
                 continue
             return conn
+        queued = False
         while self._max is not None and len(self._open) + self._connecting >= self._max:
-            if not self._close_one_idle():
-                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if self._close_one_idle():
+                continue
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            # FIFO; a waiter woken but beaten to the slot waits again at the front, not the back.
+            if queued:
+                self._waiters.appendleft(fut)
+            else:
                 self._waiters.append(fut)
-                try:
-                    await fut
-                finally:
-                    if fut in self._waiters:
-                        self._waiters.remove(fut)
-                idle = self._idle.get(origin.key)
-                while idle:  # a released connection to our origin is better than a new one
-                    conn = idle.pop()
-                    if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
-                        return conn
+            queued = True
+            try:
+                await fut
+            except BaseException:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+                elif fut.done() and not fut.cancelled():
+                    self._wake_one()  # woken just as it was cancelled: the turn goes to the next
+                raise
+            if self._closed:
+                raise httpx.ConnectError("the connection pool is closed")
+            idle = self._idle.get(origin.key)
+            while idle:  # a released connection to our origin is better than a new one
+                conn = idle.pop()
+                if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
+                    return conn
         return await self._connect(origin)
 
     async def _connect(self, origin: Origin) -> _Conn:
