@@ -221,7 +221,7 @@ class Router(_core.Router):
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
         )
-        decision, route_ms = self._observed_route(tenant, lambda: self.route(msgs, **route_kw))
+        decision, route_ms = self._observed_route(tenant, msgs, route_kw)
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
@@ -268,18 +268,18 @@ class Router(_core.Router):
             deadline_ms=deadline_ms,
             max_cost_usd=max_cost_usd,
         )
-        decision, route_ms = self._observed_route(tenant, lambda: self.route(msgs, **route_kw))
+        decision, route_ms = self._observed_route(tenant, msgs, route_kw)
         request = _chat_request(
             msgs, tools, tool_choice, response_format, max_tokens, temperature, top_p, stop
         )
         return flow.stream(self, decision, route_kw, request, deadline_ms, route_ms)
 
-    def _observed_route(self, tenant: str | None,
-                        route: Callable[[], _core.Decision]) -> tuple[_core.Decision, float]:
+    def _observed_route(self, tenant: str | None, msgs: list[Mapping[str, Any]],
+                        route_kw: dict[str, Any]) -> tuple[_core.Decision, float]:
         """Route, timed (the router's overhead, for the record); a refusal is recorded too."""
         t0 = time.perf_counter()
         try:
-            decision = route()
+            decision = self.route(msgs, **route_kw)
         except RouteError as exc:
             if self.observers:
                 from .observe import hook
