@@ -4,6 +4,7 @@
 //! decision logic without an interpreter; the `python` feature adds the PyO3 module
 //! `routecore._core` that the Python package wraps.
 
+pub mod ascii_block;
 pub mod bandit;
 pub mod budget;
 pub mod capability;

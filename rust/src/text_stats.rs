@@ -89,41 +89,6 @@ pub struct TextStats {
     pub semicolons: u32,
 }
 
-// ASCII byte classes.
-const OTHER: u8 = 0;
-const LOWER: u8 = 1;
-const UPPER: u8 = 2;
-const DIGIT: u8 = 3;
-const SPACE: u8 = 4;
-const NEWLINE: u8 = 5;
-const PUNCT: u8 = 6;
-
-const fn ascii_table() -> [u8; 128] {
-    let mut t = [OTHER; 128];
-    let mut i = 0;
-    while i < 128 {
-        let b = i as u8;
-        t[i] = if b.is_ascii_lowercase() {
-            LOWER
-        } else if b.is_ascii_uppercase() {
-            UPPER
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else if b == b' ' || b == b'\t' {
-            SPACE
-        } else if b == b'\n' || b == b'\r' {
-            NEWLINE
-        } else if b.is_ascii_punctuation() {
-            PUNCT
-        } else {
-            OTHER
-        };
-        i += 1;
-    }
-    t
-}
-static ASCII: [u8; 128] = ascii_table();
-
 /// Which bucket a non-ASCII code point falls in; `true` in the second slot if it is a word letter
 /// of a space-separated script.
 #[inline]
@@ -174,96 +139,141 @@ impl TextStats {
 
     /// Count `text` into `self` (accumulates, so several parts can share one `TextStats`).
     ///
-    /// Runs of one ASCII class are consumed by tight inner loops: most prompts are letters and
-    /// single spaces, and a branch per byte would cost twice as much.
+    /// ASCII stretches go 64 bytes at a time through `ascii_block` masks; a non-ASCII code
+    /// point is decoded and counted on its own. A word may continue across both (café).
     pub fn add(&mut self, text: &str) {
         let b = text.as_bytes();
         let n = b.len();
         let mut i = 0;
         let mut w = WordState::default();
-        let mut prev = OTHER; // class of the previous ASCII char (OTHER after non-ASCII)
         while i < n {
-            let byte = b[i];
-            if byte >= 0x80 {
+            if b[i] >= 0x80 {
                 // Non-ASCII: decode one code point (the input is valid UTF-8).
                 let (cp, width) = decode(b, i);
                 i += width;
                 self.chars += 1;
-                prev = OTHER;
                 self.non_ascii(cp, &mut w);
                 continue;
             }
-            let cls = ASCII[byte as usize];
-            let start = i;
-            i += 1;
-            match cls {
-                LOWER | UPPER => {
-                    if w.nonlatin {
-                        self.end_word(&mut w);
-                    }
-                    // Count lower→upper transitions (camelCase) inside the run; lowercase
-                    // letters, the common case, go through the tightest loop.
-                    let mut camel = (w.prev_lower && cls == UPPER) as u32;
-                    loop {
-                        while i < n && b[i].is_ascii_lowercase() {
-                            i += 1;
-                        }
-                        if i < n && b[i].is_ascii_uppercase() {
-                            camel += b[i - 1].is_ascii_lowercase() as u32;
-                            i += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    let last_lower = b[i - 1].is_ascii_lowercase();
-                    self.c[idx::CAMEL] += camel;
-                    w.len += (i - start) as u32;
-                    w.prev_lower = last_lower;
-                }
-                DIGIT => {
-                    self.end_word(&mut w);
-                    while i < n && b[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                    self.c[idx::DIGIT_GROUPS] += ((i - start) as u32).div_ceil(3);
-                }
-                SPACE => {
-                    self.end_word(&mut w);
-                    while i < n && (b[i] == b' ' || b[i] == b'\t') {
-                        i += 1;
-                    }
-                    if i - start >= 2 {
-                        self.c[idx::SPACE_RUNS] += 1;
-                    }
-                }
-                NEWLINE => {
-                    self.end_word(&mut w);
-                    while i < n && (b[i] == b'\n' || b[i] == b'\r') {
-                        i += 1;
-                    }
-                    if prev != NEWLINE {
-                        self.c[idx::NEWLINE_RUNS] += 1;
-                    }
-                }
-                PUNCT => {
-                    self.end_word(&mut w);
-                    self.punct(byte);
-                    while i < n && b[i] < 0x80 && ASCII[b[i] as usize] == PUNCT {
-                        self.punct(b[i]);
-                        i += 1;
-                    }
-                    self.c[idx::PUNCT_RUNS] += 1;
-                }
-                _ => self.end_word(&mut w),
-            }
-            self.chars += (i - start) as u32;
-            prev = cls;
+            i = self.ascii_stretch(b, i, &mut w);
         }
         self.end_word(&mut w);
     }
 
+    /// Count the ASCII bytes from `b[i]` up to the next non-ASCII byte or the end; returns
+    /// where it stopped. Runs open at a block boundary carry their length into the next block.
+    fn ascii_stretch(&mut self, b: &[u8], mut i: usize, w: &mut WordState) -> usize {
+        use crate::ascii_block::{classify, load, run_len, shift_in, top, valid, BLOCK};
+        if w.nonlatin {
+            self.end_word(w);
+        }
+        let mut digits = 0u32; // open digit run
+        let mut spaces = 0u32; // open space run (only 0, 1, 2+ matter)
+        let mut newline = 0u64; // 1 if the previous byte was a newline
+        let mut punct = 0u64; // 1 if the previous byte was punctuation
+        loop {
+            let padded;
+            let blk: &[u8; BLOCK] = match b.get(i..i + BLOCK) {
+                Some(full) => full.try_into().expect("64 bytes"),
+                None => {
+                    padded = load(b, i);
+                    &padded
+                }
+            };
+            let m = classify(blk);
+            let n = (b.len() - i).min(m.non_ascii.trailing_zeros() as usize);
+            if n == 0 {
+                break;
+            }
+            let v = valid(n);
+            let (l, d) = (m.letter & v, m.digit & v);
+            let (s, nl, p) = (m.space & v, m.newline & v, m.punct & v);
+            // Words: a word carried in ends here if the block does not start with a letter.
+            if w.len > 0 && l & 1 == 0 {
+                self.end_word(w);
+            }
+            let wl = w.len;
+            let ends = l & !(l >> 1) & (v >> 1);
+            // r_k: a run of at least k letters ends here (the carried word counts). The same
+            // masks of the bytes before the block: the open word's last letters, `top(wl)`;
+            // shifting it left by j gives `top(wl - j)`.
+            let t = top(wl);
+            let r2 = l & shift_in(l, t, 1);
+            let r3 = r2 & shift_in(l, t, 2);
+            let r4 = r2 & shift_in(r2, t << 1, 2);
+            let r6 = r3 & shift_in(r3, t << 2, 3);
+            let r9 = r6 & shift_in(r3, t << 2, 6);
+            let r13 = r9 & shift_in(r4, t << 3, 9);
+            let count = |x: u64| (ends & x).count_ones();
+            let (n1, n3, n6, n9) = (count(!0), count(r3), count(r6), count(r9));
+            self.c[idx::W_1_2] += n1 - n3;
+            self.c[idx::W_3_5] += n3 - n6;
+            self.c[idx::W_6_8] += n6 - n9;
+            let mut long = ends & r13;
+            self.c[idx::W_9_12] += n9 - long.count_ones();
+            while long != 0 {
+                let e = long.trailing_zeros();
+                self.c[idx::W_LONG_CHARS] += run_len(l, e, wl);
+                long &= long - 1;
+            }
+            let carry_lower = u64::from(wl > 0 && w.prev_lower);
+            let camel = m.upper & v & ((m.lower << 1) | carry_lower);
+            self.c[idx::CAMEL] += camel.count_ones();
+            let last = n as u32 - 1;
+            if l >> last & 1 == 1 {
+                w.len = run_len(l, last, wl);
+                w.prev_lower = m.lower >> last & 1 == 1;
+            } else {
+                *w = WordState::default();
+            }
+            // Digit runs count ⌈len / 3⌉ groups each, when they end.
+            if d & 1 == 0 {
+                self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+                digits = 0;
+            }
+            let mut dends = d & !(d >> 1) & (v >> 1);
+            while dends != 0 {
+                let e = dends.trailing_zeros();
+                self.c[idx::DIGIT_GROUPS] += run_len(d, e, digits).div_ceil(3);
+                digits = 0;
+                dends &= dends - 1;
+            }
+            digits = if d >> last & 1 == 1 {
+                run_len(d, last, digits)
+            } else {
+                0
+            };
+            // Space runs of two or more: count each run at its second byte.
+            let second = s & shift_in(s, top(spaces), 1) & !shift_in(s, top(spaces), 2);
+            self.c[idx::SPACE_RUNS] += second.count_ones();
+            spaces = if s >> last & 1 == 1 {
+                run_len(s, last, spaces).min(2)
+            } else {
+                0
+            };
+            self.c[idx::NEWLINE_RUNS] += (nl & !((nl << 1) | newline)).count_ones();
+            newline = nl >> last & 1;
+            self.c[idx::PUNCT_RUNS] += (p & !((p << 1) | punct)).count_ones();
+            punct = p >> last & 1;
+            self.c[idx::PUNCT] += p.count_ones();
+            let mut rest = p;
+            while rest != 0 {
+                self.punct_kind(blk[rest.trailing_zeros() as usize]);
+                rest &= rest - 1;
+            }
+            self.chars += n as u32;
+            i += n;
+            if n < crate::ascii_block::BLOCK || i == b.len() {
+                break;
+            }
+        }
+        self.c[idx::DIGIT_GROUPS] += digits.div_ceil(3);
+        i
+    }
+
+    /// The counters of particular punctuation (the block path counts `PUNCT` itself).
     #[inline]
-    fn punct(&mut self, byte: u8) {
+    fn punct_kind(&mut self, byte: u8) {
         match byte {
             b'?' => self.qmarks += 1,
             b'{' => self.braces += 1,
@@ -277,7 +287,6 @@ impl TextStats {
             b';' => self.semicolons += 1,
             _ => {}
         }
-        self.c[idx::PUNCT] += 1;
     }
 
     fn non_ascii(&mut self, cp: u32, w: &mut WordState) {
@@ -370,6 +379,138 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
+/// The byte-at-a-time counting `add` replaced: the oracle the block version must match.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    // ASCII byte classes.
+    const OTHER: u8 = 0;
+    const LOWER: u8 = 1;
+    const UPPER: u8 = 2;
+    const DIGIT: u8 = 3;
+    const SPACE: u8 = 4;
+    const NEWLINE: u8 = 5;
+    const PUNCT: u8 = 6;
+
+    const fn ascii_table() -> [u8; 128] {
+        let mut t = [OTHER; 128];
+        let mut i = 0;
+        while i < 128 {
+            let b = i as u8;
+            t[i] = if b.is_ascii_lowercase() {
+                LOWER
+            } else if b.is_ascii_uppercase() {
+                UPPER
+            } else if b.is_ascii_digit() {
+                DIGIT
+            } else if b == b' ' || b == b'\t' {
+                SPACE
+            } else if b == b'\n' || b == b'\r' {
+                NEWLINE
+            } else if b.is_ascii_punctuation() {
+                PUNCT
+            } else {
+                OTHER
+            };
+            i += 1;
+        }
+        t
+    }
+    static ASCII: [u8; 128] = ascii_table();
+
+    fn punct(s: &mut TextStats, byte: u8) {
+        s.punct_kind(byte);
+        s.c[idx::PUNCT] += 1;
+    }
+
+    pub fn add(s: &mut TextStats, text: &str) {
+        let b = text.as_bytes();
+        let n = b.len();
+        let mut i = 0;
+        let mut w = WordState::default();
+        let mut prev = OTHER; // class of the previous ASCII char (OTHER after non-ASCII)
+        while i < n {
+            let byte = b[i];
+            if byte >= 0x80 {
+                // Non-ASCII: decode one code point (the input is valid UTF-8).
+                let (cp, width) = decode(b, i);
+                i += width;
+                s.chars += 1;
+                prev = OTHER;
+                s.non_ascii(cp, &mut w);
+                continue;
+            }
+            let cls = ASCII[byte as usize];
+            let start = i;
+            i += 1;
+            match cls {
+                LOWER | UPPER => {
+                    if w.nonlatin {
+                        s.end_word(&mut w);
+                    }
+                    // Count lower→upper transitions (camelCase) inside the run; lowercase
+                    // letters, the common case, go through the tightest loop.
+                    let mut camel = (w.prev_lower && cls == UPPER) as u32;
+                    loop {
+                        while i < n && b[i].is_ascii_lowercase() {
+                            i += 1;
+                        }
+                        if i < n && b[i].is_ascii_uppercase() {
+                            camel += b[i - 1].is_ascii_lowercase() as u32;
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    let last_lower = b[i - 1].is_ascii_lowercase();
+                    s.c[idx::CAMEL] += camel;
+                    w.len += (i - start) as u32;
+                    w.prev_lower = last_lower;
+                }
+                DIGIT => {
+                    s.end_word(&mut w);
+                    while i < n && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    s.c[idx::DIGIT_GROUPS] += ((i - start) as u32).div_ceil(3);
+                }
+                SPACE => {
+                    s.end_word(&mut w);
+                    while i < n && (b[i] == b' ' || b[i] == b'\t') {
+                        i += 1;
+                    }
+                    if i - start >= 2 {
+                        s.c[idx::SPACE_RUNS] += 1;
+                    }
+                }
+                NEWLINE => {
+                    s.end_word(&mut w);
+                    while i < n && (b[i] == b'\n' || b[i] == b'\r') {
+                        i += 1;
+                    }
+                    if prev != NEWLINE {
+                        s.c[idx::NEWLINE_RUNS] += 1;
+                    }
+                }
+                PUNCT => {
+                    s.end_word(&mut w);
+                    punct(s, byte);
+                    while i < n && b[i] < 0x80 && ASCII[b[i] as usize] == PUNCT {
+                        punct(s, b[i]);
+                        i += 1;
+                    }
+                    s.c[idx::PUNCT_RUNS] += 1;
+                }
+                _ => s.end_word(&mut w),
+            }
+            s.chars += (i - start) as u32;
+            prev = cls;
+        }
+        s.end_word(&mut w);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,6 +548,22 @@ mod tests {
         assert_eq!(TextStats::of("नमस्ते आप कैसे हैं").script(), Script::Devanagari);
         assert_eq!(TextStats::of("مرحبا كيف حالك").script(), Script::Arabic);
         assert_eq!(TextStats::of("1234 !!").script(), Script::Unknown);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn blocks_match_byte_loop(s in "[ -~\\t\\n\\ré中😀]{0,300}") {
+            let mut r = TextStats::default();
+            reference::add(&mut r, &s);
+            proptest::prop_assert_eq!(TextStats::of(&s), r);
+        }
+
+        #[test]
+        fn blocks_match_byte_loop_runs(s in "(a{1,70}|Z{1,3}|[0-9]{1,70}| {1,70}|\\n{1,70}|[.:;_]{1,70}|é|\\x01){0,40}") {
+            let mut r = TextStats::default();
+            reference::add(&mut r, &s);
+            proptest::prop_assert_eq!(TextStats::of(&s), r);
+        }
     }
 
     #[test]

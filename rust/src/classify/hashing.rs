@@ -22,6 +22,8 @@
 use crate::features::Features;
 use crate::request::{Request, Role};
 
+mod ascii;
+
 /// Bump when the meaning of any feature changes (artifacts carry it; a mismatch is rejected).
 pub const FEATURE_VERSION: u32 = 2;
 pub const BUCKETS_LOG2: u32 = 16;
@@ -254,45 +256,39 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
         self.prev_cjk = 0;
     }
 
+    /// Tokenize a slice: ASCII stretches a block at a time (`ascii`), other characters one by
+    /// one.
     fn text(&mut self, text: &str) {
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            let c = b[i];
-            if c < 0x80 {
-                i += 1;
-                if c.is_ascii_alphabetic() {
-                    self.push(u64::from(c | 0x20), 1);
-                } else if c.is_ascii_digit() {
-                    self.push(u64::from(b'0'), 1);
-                } else if c == b'_' && self.len > 0 {
-                    self.push(u64::from(c), 1);
-                } else {
-                    self.end_word();
-                    if punct_token(c) {
-                        self.token(u64::from(c) | 0x7000_0000);
-                    }
-                }
+            if b[i] < 0x80 {
+                i = self.ascii_stretch(b, i);
                 continue;
             }
             let Some(ch) = text[i..].chars().next() else {
                 break;
             };
             i += ch.len_utf8();
-            match kind(u32::from(ch)) {
-                Kind::Letter(cp) => self.push(u64::from(cp), 3),
-                Kind::Unspaced(cp) => {
-                    self.end_word();
-                    let u = u64::from(cp) ^ SEED_CJK;
-                    let prev = self.prev_cjk;
-                    self.token(u);
-                    if prev != 0 {
-                        self.emit(bucket(prev.rotate_left(29) ^ u ^ SEED_BIGRAM));
-                    }
-                    self.prev_cjk = u;
+            self.non_ascii(ch);
+        }
+    }
+
+    #[inline]
+    fn non_ascii(&mut self, ch: char) {
+        match kind(u32::from(ch)) {
+            Kind::Letter(cp) => self.push(u64::from(cp), 3),
+            Kind::Unspaced(cp) => {
+                self.end_word();
+                let u = u64::from(cp) ^ SEED_CJK;
+                let prev = self.prev_cjk;
+                self.token(u);
+                if prev != 0 {
+                    self.emit(bucket(prev.rotate_left(29) ^ u ^ SEED_BIGRAM));
                 }
-                Kind::Break => self.end_word(),
+                self.prev_cjk = u;
             }
+            Kind::Break => self.end_word(),
         }
     }
 
