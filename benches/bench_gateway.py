@@ -12,7 +12,8 @@ whole core would sustain).
 Short by default (CI: ~30 s, generous gates). ``ROUTECORE_LONG_BENCH=1``: 20 s per level plus a
 10-minute soak (``ROUTECORE_SOAK_RATE``, default 1,000 req/s) checking RSS growth ≤ 5%.
 ``ROUTECORE_BENCH_SERVER=granian|hypercorn`` serves the same app with another server (the
-comparison in benches/SERVER.md); ``ROUTECORE_BENCH_SECONDS`` overrides the level length;
+comparison in benches/SERVER.md); ``ROUTECORE_BENCH_SECONDS`` overrides the level length and
+``ROUTECORE_BENCH_RATES`` the levels (e.g. ``500,500,500,500`` to compare CPU/req quickly);
 ``ROUTECORE_BENCH_SERVER_NICE=-10`` (root) raises the server's scheduling priority, approximating
 the dedicated core the targets assume on a machine others are using (say so when quoting it). The
 same load against LiteLLM's proxy: bench_gateway_litellm.py.
@@ -40,7 +41,8 @@ from routecore.testing.mock_provider import MockProcess, spawn
 
 LONG = os.environ.get("ROUTECORE_LONG_BENCH") == "1"
 SERVER = os.environ.get("ROUTECORE_BENCH_SERVER", "uvicorn")
-RATES = (100, 500, 1000, 2000)
+# ROUTECORE_BENCH_RATES=500,500,500: chosen levels only (quick iteration; gates for absent levels skip).
+RATES = tuple(int(r) for r in os.environ.get("ROUTECORE_BENCH_RATES", "100,500,1000,2000").split(","))
 SECONDS = float(os.environ.get("ROUTECORE_BENCH_SECONDS", "20" if LONG else "2.5"))
 SOAK_RATE = int(os.environ.get("ROUTECORE_SOAK_RATE", "1000"))
 CPUS = sorted(os.sched_getaffinity(0))
@@ -262,17 +264,21 @@ def test_gateway_fixed_loads(stack: tuple[int, int, subprocess.Popen[bytes]]) ->
     print("\n" + table(rows, f"gateway ({SERVER}, pinned to CPU {min(SERVER_CPU)}{NICE_NOTE}) vs "
                              "direct-to-mock, "
                              f"{SECONDS:g} s per level, load average {load0:.1f} -> {load1:.1f}"))
-    by = {r.rate: r for r in rows}
-    r500 = by[500]
+    by = {r.rate: r for r in rows}  # a repeated level: its last run
+    assert max(r.rss_mb for r in rows) <= 200
     # Gates are generous (a noisy shared 2-core machine): they catch a collapse, not a miss of the
     # targets (0.5 / 2 ms added at 500 req/s, 1,000 req/s sustained, 120 MB), which SERVER.md tracks.
-    assert r500.via.errors == 0 and r500.via.achieved >= 250 and r500.direct.errors == 0
-    assert by[1000].via.errors == 0  # open loop: every request answered, however late
-    assert max(r.rss_mb for r in rows) <= 200
-    assert 0 < r500.cpu_us < 5000  # the server did the work (and not absurdly slowly)
-    if LONG:  # the real targets, on a quiet machine
-        assert r500.via.p50_ms - r500.direct.p50_ms <= 0.5 and r500.via.p99_ms - r500.direct.p99_ms <= 2.0
-        assert by[1000].via.achieved >= 1000 * 0.97 and max(r.rss_mb for r in rows) <= 120
+    if 500 in by:
+        r500 = by[500]
+        assert r500.via.errors == 0 and r500.via.achieved >= 250 and r500.direct.errors == 0
+        assert 0 < r500.cpu_us < 5000  # the server did the work (and not absurdly slowly)
+        if LONG:  # the real targets, on a quiet machine
+            assert r500.via.p50_ms - r500.direct.p50_ms <= 0.5
+            assert r500.via.p99_ms - r500.direct.p99_ms <= 2.0
+    if 1000 in by:
+        assert by[1000].via.errors == 0  # open loop: every request answered, however late
+        if LONG:
+            assert by[1000].via.achieved >= 1000 * 0.97 and max(r.rss_mb for r in rows) <= 120
 
 
 @pytest.mark.skipif(not LONG, reason="the 10-minute soak runs with ROUTECORE_LONG_BENCH=1")
