@@ -101,7 +101,9 @@ fn dump(g: &Guards) {
         let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
         let text = v["text"].as_str().expect("text field");
         let r = g.scan(text);
-        let feats = g.injection_features(text);
+        // Sorted: the model sums its features, so only the multiset must stay the same.
+        let mut feats = g.injection_features(text);
+        feats.sort_unstable();
         let fh = feats.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &f| {
             (h ^ u64::from(f)).wrapping_mul(0x0100_0000_01b3)
         });

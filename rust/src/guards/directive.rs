@@ -78,8 +78,8 @@ mod tests {
     use crate::guards::words::{tokenize, Vocab};
 
     fn output_directive(t: &str) -> bool {
-        let mut toks = Vec::new();
-        tokenize(t, &Vocab::new(), &mut toks);
+        let (mut toks, mut squashed) = (Vec::new(), Vec::new());
+        tokenize(t, &Vocab::new(), &mut toks, &mut squashed);
         super::output_directive(&toks)
     }
 

@@ -10,7 +10,7 @@ use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
 use super::patterns::*;
-use super::words::{flag, tokenize, Tok, Vocab};
+use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
 /// Three-way decision; thresholds come with the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,8 +54,10 @@ const KEEP_BYTES: usize = 256 * 1024;
 struct Scratch {
     n: Normalized,
     toks: Vec<Tok>,
+    squashed: Vec<u8>,
     inner: Normalized,
     inner_toks: Vec<Tok>,
+    inner_squashed: Vec<u8>,
 }
 
 thread_local! {
@@ -131,9 +133,15 @@ impl InjectionDetector {
     }
 
     /// Fires phrase/obfuscation signals; returns the number of document markers seen.
-    fn rules(&self, n: &Normalized, toks: &[Tok], fired: &mut [bool; SIGNALS.len()]) -> usize {
+    fn rules(
+        &self,
+        n: &Normalized,
+        toks: &[Tok],
+        squashed: &[u8],
+        fired: &mut [bool; SIGNALS.len()],
+    ) -> usize {
         if let Some(ac) = &self.phrases {
-            for m in ac.find_iter(&n.squashed) {
+            for m in ac.find_iter(squashed) {
                 if let Some(&s) = self.phrase_signal.get(m.pattern().as_usize()) {
                     if let Some(f) = fired.get_mut(usize::from(s)) {
                         *f = true;
@@ -194,18 +202,26 @@ impl InjectionDetector {
         let Scratch {
             n,
             toks,
+            squashed,
             inner,
             inner_toks,
+            inner_squashed,
         } = s;
         n.fill(text);
-        tokenize(&n.text, &self.vocab, toks);
-        let markers = self.rules(n, toks, &mut fired);
+        // ASCII text (most prompts) gets its features in the tokenising pass.
+        let ascii = n.text.is_ascii();
+        if ascii {
+            tokenize_features(&n.text, &self.vocab, toks, squashed, feat);
+        } else {
+            tokenize(&n.text, &self.vocab, toks, squashed);
+        }
+        let markers = self.rules(n, toks, squashed, &mut fired);
         let mut budget = DECODE_BUDGET;
         encoded::for_each_decoded(text, &mut budget, |decoded| {
             inner.fill(decoded);
-            tokenize(&inner.text, &self.vocab, inner_toks);
+            tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
             let mut sub = [false; SIGNALS.len()];
-            self.rules(inner, inner_toks, &mut sub);
+            self.rules(inner, inner_toks, inner_squashed, &mut sub);
             if sub[..S_ENCODED].iter().any(|&x| x) {
                 fired[S_ENCODED] = true;
                 for (f, s) in fired.iter_mut().zip(sub.iter()).take(S_ENCODED) {
@@ -231,7 +247,9 @@ impl InjectionDetector {
         // content, so they count here only (no signal of their own for the model).
         fired[S_IN_DOCUMENT] =
             fired[S_DOCUMENT] && (instructive.iter().any(|&s| fired[s]) || output_directive(toks));
-        model::features_with(&n.text, toks, feat);
+        if !ascii {
+            model::features_with(&n.text, toks, feat);
+        }
         fired
     }
 
@@ -521,23 +539,25 @@ mod timing {
         let base = "Can you explain how transformers use attention to weigh tokens in a sequence, and why positional encodings are needed? ";
         let t = base.repeat(1024 / base.len());
         let mut n = Normalized::new();
+        // Best of five batches: the minimum is least disturbed by other load.
         let time = |name: &str, f: &mut dyn FnMut()| {
-            let s = std::time::Instant::now();
-            for _ in 0..2000 {
-                f();
+            let mut best = f64::INFINITY;
+            for _ in 0..5 {
+                let s = std::time::Instant::now();
+                for _ in 0..2000 {
+                    f();
+                }
+                best = best.min(s.elapsed().as_secs_f64() * 1e6 / 2000.0);
             }
-            println!(
-                "{name:10} {:6.2} us",
-                s.elapsed().as_secs_f64() * 1e6 / 2000.0
-            );
+            println!("{name:10} {best:6.2} us");
         };
         time("normalize", &mut || n.fill(black_box(&t)));
         n.fill(&t);
-        let mut toks = Vec::new();
+        let (mut toks, mut sq) = (Vec::new(), Vec::new());
         time("words", &mut || {
-            tokenize(black_box(&n.text), &d.vocab, &mut toks)
+            tokenize(black_box(&n.text), &d.vocab, &mut toks, &mut sq)
         });
-        let (sq, tx) = (n.squashed.clone(), n.text.clone());
+        let tx = n.text.clone();
         if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
             time("phrases", &mut || {
                 black_box(p.find_iter(&sq).count());
@@ -549,17 +569,29 @@ mod timing {
         time("override", &mut || {
             black_box(override_words(&toks));
         });
-        let mut f = 0u32;
-        time("features", &mut || {
-            model::features_with(&tx, &toks, &mut |b| f = f.wrapping_add(b));
-            black_box(f);
-        });
+        if let Some(m) = &d.model {
+            time("features", &mut || {
+                let mut sum = 0;
+                model::features_with(&tx, &toks, &mut |b| sum += m.weight(b));
+                black_box(sum);
+            });
+        }
         time("encoded", &mut || {
             let mut b = DECODE_BUDGET;
             encoded::for_each_decoded(&t, &mut b, |_| {})
         });
+        time("analyze-0", &mut || {
+            black_box(d.analyze(&t, &mut |_| {}));
+        });
         time("detect", &mut || {
             black_box(d.detect(&t));
         });
+        if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
+            println!(
+                "automata bytes: phrases {} text {}",
+                p.memory_usage(),
+                q.memory_usage()
+            );
+        }
     }
 }

@@ -58,8 +58,8 @@ fn bucket(h: u64) -> u32 {
 /// Appends the hashed feature ids of normalised `text` (duplicates kept: counts matter).
 #[cfg(test)]
 pub fn features(text: &str, out: &mut Vec<u32>) {
-    let mut toks = Vec::new();
-    tokenize(text, &Vocab::new(), &mut toks);
+    let (mut toks, mut squashed) = (Vec::new(), Vec::new());
+    tokenize(text, &Vocab::new(), &mut toks, &mut squashed);
     features_with(text, &toks, &mut |b| out.push(b));
 }
 
@@ -67,23 +67,19 @@ pub fn features(text: &str, out: &mut Vec<u32>) {
 /// are the words of `text` (`words::tokenize`), whose hashes are the word hashes.
 #[inline]
 pub fn features_with(text: &str, toks: &[Tok], out: &mut impl FnMut(u32)) {
-    let mut prev: u64 = 0x9e37_79b9;
+    let mut prev = BIGRAM_START;
     for t in toks {
-        let h = t.hash;
-        out(bucket(h ^ 0x5755_4e49));
-        out(bucket(
-            h.wrapping_mul(31) ^ prev.rotate_left(17) ^ 0x4249_4752,
-        ));
-        prev = h;
+        let [uni, bi] = word_ids(t.hash, prev);
+        out(uni);
+        out(bi);
+        prev = t.hash;
     }
-    // Character trigrams: a multiplicative hash of three code points (cheaper than the
-    // word hash; the top bits are well mixed). Pure-ASCII text (most prompts) is walked
-    // by byte, skipping UTF-8 decoding.
+    // Pure-ASCII text (most prompts) is walked by byte, skipping UTF-8 decoding.
     let (mut a, mut b) = (0u64, 0u64);
     let mut tri = |i: usize, c: u32| {
-        let c = u64::from(c).wrapping_mul(0x1656_67B1_9E37_79F9);
+        let c = char_hash(c);
         if i >= 2 {
-            out(((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32);
+            out(trigram_id(a, b, c));
         }
         a = b;
         b = c;
@@ -97,6 +93,30 @@ pub fn features_with(text: &str, toks: &[Tok], out: &mut impl FnMut(u32)) {
             tri(i, u32::from(c));
         }
     }
+}
+
+/// The "previous word" hash before the first word.
+pub const BIGRAM_START: u64 = 0x9e37_79b9;
+
+/// Unigram and bigram ids of a word (FNV-1a hash `h`) after the word hashed `prev`.
+#[inline]
+pub fn word_ids(h: u64, prev: u64) -> [u32; 2] {
+    [
+        bucket(h ^ 0x5755_4e49),
+        bucket(h.wrapping_mul(31) ^ prev.rotate_left(17) ^ 0x4249_4752),
+    ]
+}
+
+/// Character trigrams: a multiplicative hash of three code points (cheaper than the
+/// word hash; the top bits are well mixed). `char_hash` of each, then `trigram_id`.
+#[inline]
+pub fn char_hash(c: u32) -> u64 {
+    u64::from(c).wrapping_mul(0x1656_67B1_9E37_79F9)
+}
+
+#[inline]
+pub fn trigram_id(a: u64, b: u64, c: u64) -> u32 {
+    ((a.rotate_left(21) ^ b.rotate_left(42) ^ c) >> (64 - BUCKETS_LOG2)) as u32
 }
 
 impl Model {

@@ -11,8 +11,8 @@
 //! * three or more single letters separated by single spaces/dots (`i g n o r e`) joined;
 //! * lowercase, whitespace runs collapsed.
 //!
-//! `squashed` keeps only the letters and digits, so phrase patterns match across any
-//! spacing or punctuation inserted between letters.
+//! The squashed form (letters and digits only, built with the words in `words.rs`) lets
+//! phrase patterns match across any spacing or punctuation inserted between letters.
 
 use unicode_normalization::char::decompose_compatible;
 
@@ -26,8 +26,6 @@ pub const OBF_SPACED: u32 = 32;
 #[derive(Default)]
 pub struct Normalized {
     pub text: String,
-    /// `text` with only letters and digits kept (valid UTF-8: whole chars are kept).
-    pub squashed: Vec<u8>,
     pub obfuscation: u32,
     scratch: String,
     st: State,
@@ -123,7 +121,6 @@ impl Normalized {
     pub fn fill(&mut self, input: &str) {
         self.text.clear();
         self.text.reserve(input.len());
-        self.squashed.clear();
         self.obfuscation = 0;
         self.st = State::default();
         let bytes = input.as_bytes();
@@ -134,10 +131,7 @@ impl Normalized {
             // ASCII bytes skip the Unicode work below.
             let b = bytes[i];
             if b.is_ascii_alphabetic() {
-                let len = bytes[i..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_alphabetic())
-                    .count();
+                let len = letters_at(bytes, i);
                 self.push_letters(&input[i..i + len]);
                 i += len;
                 continue;
@@ -187,19 +181,6 @@ impl Normalized {
         while self.text.ends_with(' ') {
             self.text.pop();
         }
-        // Every non-ASCII char of the folded text is a word char, so a byte filter keeps
-        // whole UTF-8 sequences and no char decoding is needed. Branch-free: each byte is
-        // written and the cursor advances only over kept ones.
-        let Normalized { text, squashed, .. } = self;
-        squashed.resize(text.len(), 0);
-        let mut k = 0;
-        for &b in text.as_bytes() {
-            if let Some(d) = squashed.get_mut(k) {
-                *d = b;
-            }
-            k += usize::from(b >= 0x80 || b.is_ascii_alphanumeric());
-        }
-        squashed.truncate(k);
     }
 
     /// `push_char` for each byte of `run` (ASCII letters only), in one go.
@@ -375,11 +356,42 @@ impl Normalized {
     }
 }
 
+/// Length of the run of ASCII letters at `bytes[i..]`, eight bytes per step (words are
+/// most of a prompt): a SWAR range test on the bytes folded to lowercase, exact per
+/// byte as no lane can carry into the next; bytes ≥ 0x80 never count.
+fn letters_at(bytes: &[u8], i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut j = i;
+    while let Some(chunk) = bytes.get(j..j + 8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(lanes);
+        let low = (x | (ONES * 0x20)) & (ONES * 0x7F);
+        let below = (ONES * (0x7F + b'z' as u64 + 1)).wrapping_sub(low);
+        let above = low.wrapping_add(ONES * (0x7F - (b'a' as u64 - 1)));
+        let letter = below & !x & above & (ONES * 0x80);
+        let other = !letter & (ONES * 0x80);
+        if other != 0 {
+            return j - i + (other.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    j - i
+        + bytes[j..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count()
+}
+
 /// Convenience for building pattern tables: the folded form of a phrase.
 pub fn fold(s: &str) -> (String, String) {
     let mut n = Normalized::new();
     n.fill(s);
-    let squashed = String::from_utf8_lossy(&n.squashed).into_owned();
+    let squashed = n
+        .text
+        .chars()
+        .filter(|c| !c.is_ascii() || c.is_ascii_alphanumeric());
+    let squashed = squashed.collect();
     (n.text, squashed)
 }
 
