@@ -1,14 +1,14 @@
 """A lean HTTP/1.1 client for provider calls: keep-alive connections pooled per origin, one
 request per connection at a time, the response parsed by httptools (llhttp, in C).
 
-Why not aiohttp, which carried these requests before: per proxied request its client machinery
-(session request setup, a body-writer task, stream reader bookkeeping per received chunk) cost
-more CPU than the gateway's own handling (benches/SERVER.md). This keeps what a provider call
-uses: a prepared POST written in one piece, status and headers, the body as it arrives (chunked
-or sized, gzip/deflate decoded), TLS with the transport's SSL context, happy eyeballs on
-connect, a connection limit with FIFO waiters and an idle keep-alive expiry. Failures are raised
-as the ``httpx.TransportError`` subclasses httpx-aiohttp raised for them, so adapters classify
-them exactly as before.
+Why not aiohttp, which carried these requests before: its client machinery (session request
+setup, a body-writer task per request, stream-reader bookkeeping per received chunk) was half of
+a provider call's CPU, ~100 us of ~210 (benches/SERVER.md). This keeps what a provider call uses:
+a prepared POST written in one piece, status and headers, the body as it arrives (chunked or
+sized, gzip/deflate decoded), TLS with the transport's SSL context, happy eyeballs on connect and
+resolved addresses kept 10 s (as aiohttp's connector keeps them), a connection limit with FIFO
+waiters and an idle keep-alive expiry. Failures are raised as the ``httpx.TransportError``
+subclasses httpx-aiohttp raised for them, so adapters classify them exactly as before.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiohappyeyeballs
@@ -28,7 +28,7 @@ import httptools
 import httpx
 
 _HIGH_WATER = 256 * 1024  # buffered body bytes before the socket stops being read
-_EOF_BODY = object()
+_DNS_TTL_S = 10.0  # aiohttp's default ttl_dns_cache
 
 
 class Origin:
@@ -280,6 +280,7 @@ class H1Pool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
+        self._dns: dict[tuple[str, int], tuple[float, list[Any]]] = {}
 
     async def send(self, origin: Origin, head: bytes, content: bytes) -> H1Reply:
         conn = await self._acquire(origin)
@@ -338,7 +339,7 @@ class H1Pool:
         self._connecting += 1
         try:
             # As aiohttp connects: every resolved address, IPv6/IPv4 raced (RFC 8305).
-            infos = await loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)
+            infos = await self._resolve(origin)
             sock = await aiohappyeyeballs.start_connection(infos, happy_eyeballs_delay=0.25, loop=loop)
             _, conn = await loop.create_connection(
                 lambda: _Conn(self, origin.key), sock=sock,
@@ -350,6 +351,19 @@ class H1Pool:
             self._connecting -= 1
         self._open.add(conn)
         return conn
+
+    async def _resolve(self, origin: Origin) -> list[Any]:
+        """Addresses of an origin, kept ``_DNS_TTL_S`` as aiohttp's connector keeps them: a new
+        connection (after a cancelled read, an expiry) need not wait for the resolver thread."""
+        key = (origin.host, origin.port)
+        hit = self._dns.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        infos = await asyncio.get_running_loop().getaddrinfo(origin.host, origin.port,
+                                                             type=socket.SOCK_STREAM)
+        self._dns[key] = (now + _DNS_TTL_S, infos)
+        return infos
 
     def _release(self, conn: _Conn) -> None:
         if self._closed:
