@@ -225,6 +225,14 @@ fn count_latex(text: &str) -> u32 {
         .sum()
 }
 
+/// A searcher built once: `memmem::find_iter` would build one per call, which cost more than
+/// the search on short prompts.
+fn url_finder() -> &'static memmem::Finder<'static> {
+    static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(b"://"));
+    &FINDER
+}
+
 /// Extract the features of a request. Linear in the total text length.
 pub fn extract(req: &Request<'_>) -> Features {
     let mut f = Features {
@@ -268,7 +276,7 @@ pub fn extract(req: &Request<'_>) -> Features {
                 if is_last_user {
                     f.last_user_lines += ls.lines;
                     f.latex += count_latex(p);
-                    f.urls += memmem::find_iter(p.as_bytes(), b"://").count() as u32;
+                    f.urls += url_finder().find_iter(p.as_bytes()).count() as u32;
                 }
             }
             if is_last_user {

@@ -35,8 +35,10 @@ impl Recent {
     }
 
     fn slot(&self, id: u64) -> &Mutex<Option<(u64, Served)>> {
-        // Ids are already well mixed (splitmix64), so their low bits index directly.
-        &self.slots[(id as usize) & (SLOTS - 1)]
+        // Index by the sequence number behind the id, not the id's own (random) bits:
+        // consecutive requests then write neighbouring slots, which stay in cache, where a
+        // random slot of this 2.6 MB table was a cache miss on every route.
+        &self.slots[(unmix(id) as usize) & (SLOTS - 1)]
     }
 
     pub fn put(&self, id: u64, s: Served) {
@@ -73,9 +75,52 @@ impl Recent {
     }
 }
 
+/// A request id from a sequence number: splitmix64, a bijection, so ids are unique and look
+/// random while `unmix` recovers the sequence.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(GOLDEN);
+    z = (z ^ (z >> 30)).wrapping_mul(M1);
+    z = (z ^ (z >> 27)).wrapping_mul(M2);
+    z ^ (z >> 31)
+}
+
+/// The sequence number of an id (`unmix(mix(x)) == x`).
+pub fn unmix(mut z: u64) -> u64 {
+    z ^= (z >> 31) ^ (z >> 62);
+    z = z.wrapping_mul(inverse(M2));
+    z ^= (z >> 27) ^ (z >> 54);
+    z = z.wrapping_mul(inverse(M1));
+    z ^= (z >> 30) ^ (z >> 60);
+    z.wrapping_sub(GOLDEN)
+}
+
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+const M1: u64 = 0xBF58_476D_1CE4_E5B9;
+const M2: u64 = 0x94D0_49BB_1331_11EB;
+
+/// The multiplicative inverse of an odd number modulo 2^64 (Newton's iteration doubles the
+/// correct low bits each step: 3 → 6 → … → 96 ≥ 64).
+const fn inverse(a: u64) -> u64 {
+    let mut x = a;
+    let mut i = 0;
+    while i < 5 {
+        x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+        i += 1;
+    }
+    x
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unmix_inverts_mix() {
+        for x in [0u64, 1, 2, 41, u64::MAX, 0xDEAD_BEEF_1234_5678] {
+            assert_eq!(unmix(mix(x)), x);
+        }
+        assert_eq!(inverse(M1).wrapping_mul(M1), 1);
+    }
 
     #[test]
     fn put_get_take_and_overwrite() {
@@ -94,8 +139,10 @@ mod tests {
         assert_eq!(r.take(42).unwrap().cost_usd, 0.02);
         assert_eq!(r.take(42), None, "feedback counts once");
         // A colliding id evicts the older entry rather than being misattributed.
-        r.put(7, s);
-        r.put(7 + SLOTS as u64, s);
-        assert_eq!(r.get(7), None);
+        let (a, b) = (mix(7), mix(7 + SLOTS as u64));
+        r.put(a, s);
+        r.put(b, s);
+        assert_eq!(r.get(a), None);
+        assert_eq!(r.get(b), Some(s));
     }
 }

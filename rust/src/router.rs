@@ -257,7 +257,8 @@ impl Router {
             h.is_some()
         };
         // The id is drawn before selection: it seeds the bandit, so a decision is reproducible.
-        let request_id = splitmix64(self.next_id.fetch_add(1, Ordering::Relaxed) ^ self.id_salt);
+        let request_id =
+            crate::recent::mix(self.next_id.fetch_add(1, Ordering::Relaxed) ^ self.id_salt);
         let choose = |cap, tier, cands: &[ModelId]| {
             self.bandit
                 .choose(cap, tier, cands, request_id)
@@ -525,13 +526,6 @@ impl Router {
         self.health[id as usize].ingest_fleet(f, &self.policy.resilience);
         Ok(())
     }
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

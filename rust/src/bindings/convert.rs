@@ -2,6 +2,7 @@
 //! reference to every string, so the text stays alive even when the GIL is released for a
 //! batch), then `Collected::request` borrows `&str`s from them without copying.
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -129,7 +130,8 @@ fn collect_message<'py>(
             ),
         )
     })?;
-    let role_obj = get(d, "role").ok_or_else(|| bad(format!("messages[{i}].role"), "missing"))?;
+    let role_obj = get(d, intern!(d.py(), "role"))
+        .ok_or_else(|| bad(format!("messages[{i}].role"), "missing"))?;
     let role_s = role_obj
         .cast::<PyString>()
         .map_err(|_| bad(format!("messages[{i}].role"), "must be a string"))?;
@@ -146,7 +148,7 @@ fn collect_message<'py>(
     })?;
     let start = c.texts.len();
     let mut media = 0u32;
-    match get(d, "content") {
+    match get(d, intern!(d.py(), "content")) {
         None => {}
         Some(content) if content.is_none() && (role == Role::User || role == Role::System) => {
             return Err(bad(
@@ -175,7 +177,7 @@ fn collect_message<'py>(
             }
         }
     }
-    let tool_calls = match get(d, "tool_calls") {
+    let tool_calls = match get(d, intern!(d.py(), "tool_calls")) {
         Some(tc) if !tc.is_none() => tc
             .cast::<PyList>()
             .map_err(|_| bad(format!("messages[{i}].tool_calls"), "expected a list"))?
@@ -209,14 +211,16 @@ fn collect_part<'py>(
             format!("expected a content part dict, got {}", type_name(part)),
         )
     })?;
-    let kind = get(d, "type").ok_or_else(|| bad(format!("{path}.type"), "missing"))?;
+    let kind =
+        get(d, intern!(d.py(), "type")).ok_or_else(|| bad(format!("{path}.type"), "missing"))?;
     let kind = kind
         .cast::<PyString>()
         .map_err(|_| bad(format!("{path}.type"), "must be a string"))?
         .to_str()
         .unwrap_or("");
     if kind == "text" || kind == "input_text" {
-        let t = get(d, "text").ok_or_else(|| bad(format!("{path}.text"), "missing"))?;
+        let t = get(d, intern!(d.py(), "text"))
+            .ok_or_else(|| bad(format!("{path}.text"), "missing"))?;
         let s = t.cast::<PyString>().map_err(|_| {
             bad(
                 format!("{path}.text"),
@@ -231,7 +235,9 @@ fn collect_part<'py>(
     Ok(())
 }
 
-fn get<'py>(d: &Bound<'py, PyDict>, key: &str) -> Option<Bound<'py, PyAny>> {
+/// `d[key]`, with `key` interned by the caller (`intern!`): a fresh key string would be hashed
+/// on every lookup, a measurable share of a short prompt's route.
+fn get<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> Option<Bound<'py, PyAny>> {
     d.get_item(key).ok().flatten()
 }
 
@@ -266,7 +272,8 @@ fn response_format(rf: &Bound<'_, PyAny>) -> Result<ResponseFormat, Error> {
         return Ok(ResponseFormat::Unspecified);
     }
     let kind = if let Ok(d) = rf.cast::<PyDict>() {
-        get(d, "type").ok_or_else(|| bad("response_format.type".into(), "missing"))?
+        get(d, intern!(d.py(), "type"))
+            .ok_or_else(|| bad("response_format.type".into(), "missing"))?
     } else {
         rf.clone()
     };
