@@ -1,7 +1,7 @@
-"""What observability adds per request: building the decision record from a real completion (one
-failed attempt, one fallback that served) and handing it to the observers. Gate: the metrics
-path (record + RouterMetrics) under 30 us median; the JSONL sink adds the serialisation on the
-caller's thread (the write itself is on a background thread), reported beside it."""
+"""What observability adds per request: the hook with a real completion (one failed attempt, one
+fallback that served). Gate: the metrics path under 30 us median (RouterMetrics counts off the
+completion; no record is built for it); the JSONL sink adds building the decision record and its
+serialisation on the caller's thread (the write itself is on a background thread), beside it."""
 
 from __future__ import annotations
 
