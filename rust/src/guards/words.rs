@@ -166,12 +166,87 @@ pub fn tokenize(text: &str, vocab: &Vocab, out: &mut Vec<Tok>, squashed: &mut Ve
 }
 
 /// `tokenize` and the model's hashed features (`model::features_with`) in one pass over
-/// ASCII text, where trigrams are byte trigrams. The words' FNV chain (a multiply per
-/// byte, each waiting on the one before) and the independent trigram arithmetic then
-/// overlap instead of running one after the other. The ids come out in another order
-/// than `features_with` gives them but as the same multiset, and the model only sums
-/// them (training counts them).
+/// ASCII text, where trigrams are byte trigrams, 64 bytes at a time: a branch-free loop
+/// over the block feeds the trigrams, steps the words' FNV chain (reset at each word
+/// start by a mask, so the multiply chain and the trigram arithmetic overlap) and
+/// appends word bytes to `squashed`; then each word end of the block's word mask
+/// (`ascii_block` classes) emits its token and word ids. The ids come out in another
+/// order than `features_with` gives them but as the same multiset, and the model only
+/// sums them (training counts them).
 pub fn tokenize_features(
+    text: &str,
+    vocab: &Vocab,
+    out: &mut Vec<Tok>,
+    squashed: &mut Vec<u8>,
+    feat: &mut impl FnMut(u32),
+) {
+    use crate::ascii_block::{classify, load, valid, BLOCK};
+    out.clear();
+    squashed.clear();
+    let bytes = text.as_bytes();
+    let (mut a, mut b) = (0u64, 0u64);
+    let (mut prev, mut hash) = (BIGRAM_START, FNV_OFFSET);
+    // Start of the word still open at the end of the last block (if `open`).
+    let (mut open, mut open_start) = (false, 0usize);
+    let mut at = 0;
+    while at < bytes.len() {
+        let n = (bytes.len() - at).min(BLOCK);
+        let blk = load(bytes, at);
+        let m = classify(&blk);
+        let w = (m.letter | m.digit) & valid(n);
+        // Bit j: byte j - 1 is a word byte (the byte before the block for j = 0).
+        let w_before = (w << 1) | u64::from(open);
+        let mut hashes = [0u64; BLOCK];
+        let mut sq = [0u8; BLOCK];
+        let mut kept = 0usize;
+        for (j, &c) in blk.iter().enumerate().take(n) {
+            let ch = char_hash(u32::from(c));
+            if at + j >= 2 {
+                feat(trigram_id(a, b, ch));
+            }
+            (a, b) = (b, ch);
+            // FNV-1a, restarted where the byte before is not a word byte; the values at
+            // non-word bytes are never read.
+            let keep = 0u64.wrapping_sub(w_before >> j & 1);
+            hash = (((hash & keep) | (FNV_OFFSET & !keep)) ^ u64::from(c)).wrapping_mul(FNV_PRIME);
+            hashes[j] = hash;
+            sq[kept & (BLOCK - 1)] = c;
+            kept += (w >> j & 1) as usize;
+        }
+        squashed.extend_from_slice(&sq[..kept]);
+        let next_w = bytes.get(at + n).is_some_and(|c| c.is_ascii_alphanumeric());
+        let starts = w & !w_before;
+        let mut ends = w & !((w >> 1) | u64::from(next_w) << 63);
+        while ends != 0 {
+            let j = ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            let started = starts & (!0u64 >> (63 - j));
+            let s = if started != 0 {
+                at + 63 - started.leading_zeros() as usize
+            } else {
+                open_start
+            };
+            let h = hashes[j];
+            out.push(Tok {
+                hash: h,
+                flags: vocab.flags(h, bytes.get(s..at + j + 1).unwrap_or(&[])),
+            });
+            let [uni, bi] = word_ids(h, prev);
+            feat(uni);
+            feat(bi);
+            prev = h;
+        }
+        open = next_w && w >> 63 & 1 != 0;
+        if open && starts != 0 {
+            open_start = at + 63 - starts.leading_zeros() as usize;
+        }
+        at += n;
+    }
+}
+
+/// The byte-at-a-time `tokenize_features` (the reference the block version must match).
+#[cfg(test)]
+pub fn tokenize_features_bytes(
     text: &str,
     vocab: &Vocab,
     out: &mut Vec<Tok>,
@@ -278,6 +353,36 @@ mod tests {
             want.sort_unstable();
             got.sort_unstable();
             assert_eq!(want, got, "{t}");
+        }
+    }
+
+    fn same_as_the_byte_loop(t: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        use proptest::prelude::*;
+        let v = Vocab::new();
+        let (mut toks, mut sq, mut want) = (Vec::new(), Vec::new(), Vec::new());
+        tokenize_features_bytes(t, &v, &mut toks, &mut sq, &mut |b| want.push(b));
+        let (mut toks2, mut sq2, mut got) = (Vec::new(), vec![7u8; 3], Vec::new());
+        tokenize_features(t, &v, &mut toks2, &mut sq2, &mut |b| got.push(b));
+        let hashes = |k: &[Tok]| k.iter().map(|k| (k.hash, k.flags)).collect::<Vec<_>>();
+        prop_assert_eq!(hashes(&toks), hashes(&toks2), "{:?}", t);
+        prop_assert_eq!(sq, sq2, "{:?}", t);
+        want.sort_unstable();
+        got.sort_unstable();
+        prop_assert_eq!(want, got, "{:?}", t);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn blocks_match_the_byte_loop(t in "[ -~\n]{0,300}") {
+            same_as_the_byte_loop(&t)?;
+        }
+
+        #[test]
+        fn blocks_match_the_byte_loop_on_words(t in "([a-z]{1,70}|[0-9]{1,3}|[ ,.]{1,2}|ignore|your|to|in|using|reply){0,40}") {
+            same_as_the_byte_loop(&t)?;
         }
     }
 
