@@ -14,7 +14,12 @@ fn time<T>(n: u32, mut f: impl FnMut() -> T) -> Duration {
 fn main() {
     let base = "Please review the following paragraph and tell me whether the argument holds up, and why. ";
     let text: String = base.repeat(800)[..65536].to_string();
-    let t1k = &text[..1000];
+    // PROF_TEXT=file: profile that text as the "1k" case (e.g. a realistic prompt, whose
+    // varied words touch more of the weight table than the repeated sentence does).
+    let custom = std::env::var("PROF_TEXT")
+        .ok()
+        .map(|p| std::fs::read_to_string(p).expect("PROF_TEXT file"));
+    let t1k = custom.as_deref().unwrap_or(&text[..1000]);
     let only = std::env::args().nth(1);
     let toml = config::DEFAULT_TOML.replace("[tenants.default]", "[tenants.x]");
     let keywords = Router::new(config::load(&toml, config::Format::Toml).unwrap());

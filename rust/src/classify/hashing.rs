@@ -149,7 +149,18 @@ fn punct_token(b: u8) -> bool {
 /// Receives features: `(zone, bucket)`.
 pub trait Sink {
     fn feature(&mut self, zone: usize, bucket: u32);
+
+    /// Several features of one zone, in order. A model sink sums them in registers: one call
+    /// per feature kept its running sums in memory, every add waiting on the previous store.
+    fn features(&mut self, zone: usize, buckets: &[u32]) {
+        for &b in buckets {
+            self.feature(zone, b);
+        }
+    }
 }
+
+/// Features buffered per flush to the sink.
+const BATCH: usize = 64;
 
 /// Streams tokens of one text slice into a sink.
 struct Tokenizer<'s, S: Sink> {
@@ -168,6 +179,10 @@ struct Tokenizer<'s, S: Sink> {
     head_left: usize,
     ring: Option<[u64; EDGE_WORDS]>,
     ring_n: usize,
+    /// Features not yet handed to the sink, all of zone `batch_zone`.
+    batch: [u32; BATCH],
+    batch_len: usize,
+    batch_zone: usize,
     /// Buckets already emitted in the `MIDDLE` zone (by their low bits): a pasted document
     /// counts each feature once, so a repetitive document cannot out-shout the instruction.
     seen: [u64; SEEN_WORDS],
@@ -191,6 +206,18 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             ring: None,
             ring_n: 0,
             seen: [0; SEEN_WORDS],
+            batch: [0; BATCH],
+            batch_len: 0,
+            batch_zone: zone,
+        }
+    }
+
+    /// Hand the buffered features to the sink.
+    fn flush(&mut self) {
+        if self.batch_len > 0 {
+            self.sink
+                .features(self.batch_zone, &self.batch[..self.batch_len]);
+            self.batch_len = 0;
         }
     }
 
@@ -204,7 +231,12 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             }
             self.seen[w] |= m;
         }
-        self.sink.feature(self.zone, bucket);
+        if self.batch_len == BATCH || self.batch_zone != self.zone {
+            self.flush();
+            self.batch_zone = self.zone;
+        }
+        self.batch[self.batch_len] = bucket;
+        self.batch_len += 1;
     }
 
     #[inline]
@@ -308,6 +340,12 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
                 self.emit(bucket(w ^ SEED_TAIL));
             }
         }
+    }
+}
+
+impl<S: Sink> Drop for Tokenizer<'_, S> {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

@@ -39,6 +39,10 @@ impl Sink for Pass<'_> {
     fn feature(&mut self, zone: usize, bucket: u32) {
         self.acc.add(self.model, zone, bucket);
     }
+
+    fn features(&mut self, zone: usize, buckets: &[u32]) {
+        self.acc.add_many(self.model, zone, buckets);
+    }
 }
 
 pub fn sigmoid(x: f32) -> f32 {

@@ -192,6 +192,23 @@ impl<const K: usize> Accumulator<K> {
         }
         self.counts[zone] += 1;
     }
+
+    /// `add` for each bucket, summing in locals (registers) and storing once.
+    #[inline]
+    pub fn add_many(&mut self, model: &LinearModel<K>, zone: usize, buckets: &[u32]) {
+        let mut local = [0i32; K];
+        for &b in buckets {
+            let w = &model.weights[b as usize & (N_BUCKETS - 1)];
+            for k in 0..K {
+                local[k] += i32::from(w[k]);
+            }
+        }
+        let s = &mut self.sums[zone];
+        for k in 0..K {
+            s[k] += local[k];
+        }
+        self.counts[zone] += buckets.len() as u32;
+    }
 }
 
 /// One pass feeding one model.
@@ -204,6 +221,10 @@ impl<const K: usize> Sink for One<'_, K> {
     #[inline]
     fn feature(&mut self, zone: usize, bucket: u32) {
         self.acc.add(self.model, zone, bucket);
+    }
+
+    fn features(&mut self, zone: usize, buckets: &[u32]) {
+        self.acc.add_many(self.model, zone, buckets);
     }
 }
 

@@ -176,6 +176,7 @@ mod tests {
             }
         }
         t.finish();
+        drop(t);
         log.0
     }
 
