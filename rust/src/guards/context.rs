@@ -10,9 +10,11 @@
 //! * passport numbers: 6–9 alphanumerics with 5+ digits within 30 bytes after `passport`;
 //! * dates of birth: `born|date of birth|DOB|birthday` then `March 3, 1990` / `3 March 1990`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::dfa::DFA;
+use aho_corasick::MatchKind;
 
 use super::pii::{Cand, PiiKind};
+use super::search::matches;
 use super::text::{boundary_after, boundary_before};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -85,7 +87,8 @@ const MONTHS: &[&str] = &[
 ];
 
 pub struct ContextDetectors {
-    ac: Option<AhoCorasick>,
+    /// Leftmost-longest, ASCII case-insensitive, searched by `search::matches`.
+    ac: Option<DFA>,
 }
 
 impl Default for ContextDetectors {
@@ -96,8 +99,7 @@ impl Default for ContextDetectors {
 
 impl ContextDetectors {
     pub fn new() -> ContextDetectors {
-        let ac = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
+        let ac = DFA::builder()
             .prefilter(false)
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
@@ -109,13 +111,12 @@ impl ContextDetectors {
     pub fn scan(&self, text: &str, out: &mut Vec<Cand>) {
         let Some(ac) = &self.ac else { return };
         let bytes = text.as_bytes();
-        for m in ac.find_iter(bytes) {
-            let Some(&(_, cue)) = CUES.get(m.pattern().as_usize()) else {
-                continue;
+        matches(ac, bytes, |pid, s, e| {
+            let Some(&(_, cue)) = CUES.get(pid) else {
+                return;
             };
-            let (s, e) = (m.start(), m.end());
             if !boundary_before(bytes, s) && cue != Cue::StreetSuffix {
-                continue;
+                return;
             }
             match cue {
                 Cue::NameStrong | Cue::NameWeak => {
@@ -146,7 +147,7 @@ impl ContextDetectors {
                     }
                 }
             }
-        }
+        });
     }
 }
 

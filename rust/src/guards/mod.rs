@@ -16,6 +16,7 @@ mod normalize;
 mod numbers;
 mod patterns;
 mod pii;
+mod search;
 mod secrets;
 mod text;
 mod words;
