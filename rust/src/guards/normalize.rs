@@ -131,9 +131,11 @@ impl Normalized {
         self.st = State::default();
         let bytes = input.as_bytes();
         let mut i = 0;
-        // Events left to take the slow path before the next block attempt (after an attempt
-        // found no clean stretch: digits, non-ASCII text, spaced letters come in clusters).
-        let mut slow = 0u32;
+        // Events left to take the slow path before the next block attempt. An attempt that
+        // finds a short clean stretch or none (code, digits, non-ASCII text, indentation:
+        // exceptions come in clusters) doubles the wait, up to 32 events; a long stretch
+        // resets it, so text that is mostly exceptions pays little for the attempts.
+        let (mut slow, mut backoff) = (0u32, 1u32);
         while i < bytes.len() {
             if FAST {
                 let b = bytes[i];
@@ -141,12 +143,16 @@ impl Normalized {
                     slow -= 1;
                 } else if b.is_ascii() && !b.is_ascii_digit() {
                     let k = self.clean_stretch(bytes, i);
+                    if k >= 24 {
+                        backoff = 1;
+                    } else {
+                        slow = backoff;
+                        backoff = (2 * backoff).min(32);
+                    }
                     if k > 0 {
                         i += k;
                         continue;
                     }
-                    // One more event (a lone letter's word end, a digit) before retrying.
-                    slow = 1;
                 }
             }
             // ASCII fast path: a run of ASCII letters goes in as one slice with the word

@@ -185,7 +185,7 @@ pub fn tokenize_features(
     squashed.clear();
     let bytes = text.as_bytes();
     let (mut a, mut b) = (0u64, 0u64);
-    let (mut prev, mut hash) = (BIGRAM_START, FNV_OFFSET);
+    let mut prev = BIGRAM_START;
     // Start of the word still open at the end of the last block (if `open`).
     let (mut open, mut open_start) = (false, 0usize);
     let mut at = 0;
@@ -196,7 +196,6 @@ pub fn tokenize_features(
         let w = (m.letter | m.digit) & valid(n);
         // Bit j: byte j - 1 is a word byte (the byte before the block for j = 0).
         let w_before = (w << 1) | u64::from(open);
-        let mut hashes = [0u64; BLOCK];
         let mut sq = [0u8; BLOCK];
         let mut kept = 0usize;
         for (j, &c) in blk.iter().enumerate().take(n) {
@@ -205,11 +204,6 @@ pub fn tokenize_features(
                 feat(trigram_id(a, b, ch));
             }
             (a, b) = (b, ch);
-            // FNV-1a, restarted where the byte before is not a word byte; the values at
-            // non-word bytes are never read.
-            let keep = 0u64.wrapping_sub(w_before >> j & 1);
-            hash = (((hash & keep) | (FNV_OFFSET & !keep)) ^ u64::from(c)).wrapping_mul(FNV_PRIME);
-            hashes[j] = hash;
             sq[kept & (BLOCK - 1)] = c;
             kept += (w >> j & 1) as usize;
         }
@@ -226,10 +220,13 @@ pub fn tokenize_features(
             } else {
                 open_start
             };
-            let h = hashes[j];
+            // FNV-1a per word: each word's multiply chain starts from a constant, so the
+            // chains of neighbouring words can overlap.
+            let word = bytes.get(s..at + j + 1).unwrap_or(&[]);
+            let h = fnv1a(word);
             out.push(Tok {
                 hash: h,
-                flags: vocab.flags(h, bytes.get(s..at + j + 1).unwrap_or(&[])),
+                flags: vocab.flags(h, word),
             });
             let [uni, bi] = word_ids(h, prev);
             feat(uni);
