@@ -69,6 +69,65 @@ fn texty(d: &[u8]) -> Option<&str> {
 pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str)) {
     let bytes = text.as_bytes();
     let mut buf = Vec::new();
+    // `i` is always 0 or just past a non-base64 byte, so a base64 byte at `i` starts a run.
+    let mut i = 0;
+    while i < bytes.len() && *budget > 0 {
+        // Runs shorter than both minimums are skipped unread: find the first run of 16+
+        // base64 bytes in the next 64 from a mask (bit p of `long`: bytes p..p+16 are all
+        // base64), instead of measuring every word-length run with a mispredicted loop.
+        let n = (bytes.len() - i).min(64);
+        let mut m = 0u64;
+        for (j, &b) in bytes[i..i + n].iter().enumerate() {
+            m |= u64::from(B64[usize::from(b)] != 0xFF) << j;
+        }
+        let mut long = m & (m >> 1);
+        long &= long >> 2;
+        long &= long >> 4;
+        long &= long >> 8;
+        if long == 0 {
+            // A run still open at the window end may be long: restart at its first byte.
+            i += if n == 64 && m >> 63 != 0 {
+                64 - (!m).leading_zeros() as usize
+            } else {
+                n
+            };
+            continue;
+        }
+        i += long.trailing_zeros() as usize;
+        let len = bytes[i..]
+            .iter()
+            .take_while(|&&b| B64[usize::from(b)] != 0xFF)
+            .count();
+        let run = &bytes[i..i + len];
+        i += len.max(1);
+        // Ordinary words are runs too: the length test comes first (both kinds need it).
+        if run.len() < MIN_B64.min(MIN_HEX) {
+            continue;
+        }
+        let hex =
+            run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
+        let mixed =
+            run.iter().any(u8::is_ascii_lowercase) && run.iter().any(u8::is_ascii_uppercase);
+        if hex {
+            decode_hex(run, &mut buf);
+        } else if run.len() >= MIN_B64 && mixed {
+            decode_b64(run, &mut buf);
+        } else {
+            continue;
+        }
+        buf.truncate(*budget);
+        *budget = budget.saturating_sub(buf.len().max(1));
+        if let Some(s) = texty(&buf) {
+            f(s);
+        }
+    }
+}
+
+/// The byte-at-a-time run scan (the reference `for_each_decoded` must match).
+#[cfg(test)]
+fn for_each_decoded_bytes(text: &str, budget: &mut usize, mut f: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut buf = Vec::new();
     let mut i = 0;
     let is_b64 = |b: u8| b64_val(b).is_some();
     while i < bytes.len() && *budget > 0 {
@@ -106,6 +165,55 @@ pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str))
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn decoded(text: &str, budget: usize, bytes: bool) -> (Vec<String>, usize) {
+        let (mut got, mut b) = (Vec::new(), budget);
+        if bytes {
+            for_each_decoded_bytes(text, &mut b, |s| got.push(s.to_string()));
+        } else {
+            for_each_decoded(text, &mut b, |s| got.push(s.to_string()));
+        }
+        (got, b)
+    }
+
+    fn soup() -> impl Strategy<Value = String> {
+        let frag = prop::sample::select(vec![
+            "aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM=",
+            "aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM",
+            "SGVsbG8gd29ybGQsIGhvdyBhcmUgeW91Pw",
+            "68656c6c6f20776f726c642c20686f77",
+            "6865",
+            "abcdefghijklmnop",
+            "ABCDEFGHIJKLMNOpq",
+            "x",
+            "word",
+            "-",
+            "_",
+            "/",
+            "+",
+            " ",
+            ".",
+            "\n",
+            "é",
+            "0123456789",
+        ]);
+        prop::collection::vec(frag, 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn mask_scan_decodes_what_the_byte_scan_does(t in soup(), budget in prop::sample::select(vec![1usize, 20, 100, 16 * 1024])) {
+            prop_assert_eq!(decoded(&t, budget, false), decoded(&t, budget, true));
+        }
+
+        #[test]
+        fn mask_scan_on_any_text(t in "[a-zA-Z0-9+/=_ .-]{0,400}") {
+            prop_assert_eq!(decoded(&t, 16 * 1024, false), decoded(&t, 16 * 1024, true));
+        }
+    }
 
     fn all(t: &str) -> Vec<String> {
         let mut v = Vec::new();
