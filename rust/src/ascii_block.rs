@@ -36,6 +36,27 @@ pub fn load(b: &[u8], at: usize) -> [u8; BLOCK] {
     blk
 }
 
+/// The block at `b[at..]` (borrowed, or copied into `padded` near the end of `b`), its
+/// classes, and how many of its bytes belong to the ASCII stretch starting at `at`: up to the
+/// first non-ASCII byte or the end of `b`.
+#[inline]
+pub fn stretch<'a>(
+    b: &'a [u8],
+    at: usize,
+    padded: &'a mut [u8; BLOCK],
+) -> (&'a [u8; BLOCK], Masks, usize) {
+    let blk: &[u8; BLOCK] = match b.get(at..at + BLOCK) {
+        Some(full) => full.try_into().expect("64 bytes"),
+        None => {
+            *padded = load(b, at);
+            padded
+        }
+    };
+    let m = classify(blk);
+    let n = (b.len() - at).min(m.non_ascii.trailing_zeros() as usize);
+    (blk, m, n)
+}
+
 /// The classes of a block.
 #[inline]
 pub fn classify(blk: &[u8; BLOCK]) -> Masks {

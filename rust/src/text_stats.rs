@@ -163,7 +163,7 @@ impl TextStats {
     /// Count the ASCII bytes from `b[i]` up to the next non-ASCII byte or the end; returns
     /// where it stopped. Runs open at a block boundary carry their length into the next block.
     fn ascii_stretch(&mut self, b: &[u8], mut i: usize, w: &mut WordState) -> usize {
-        use crate::ascii_block::{classify, load, run_len, shift_in, top, valid, BLOCK};
+        use crate::ascii_block::{run_len, shift_in, stretch, top, valid, BLOCK};
         if w.nonlatin {
             self.end_word(w);
         }
@@ -171,17 +171,9 @@ impl TextStats {
         let mut spaces = 0u32; // open space run (only 0, 1, 2+ matter)
         let mut newline = 0u64; // 1 if the previous byte was a newline
         let mut punct = 0u64; // 1 if the previous byte was punctuation
+        let mut padded = [0u8; BLOCK];
         loop {
-            let padded;
-            let blk: &[u8; BLOCK] = match b.get(i..i + BLOCK) {
-                Some(full) => full.try_into().expect("64 bytes"),
-                None => {
-                    padded = load(b, i);
-                    &padded
-                }
-            };
-            let m = classify(blk);
-            let n = (b.len() - i).min(m.non_ascii.trailing_zeros() as usize);
+            let (blk, m, n) = stretch(b, i, &mut padded);
             if n == 0 {
                 break;
             }

@@ -65,6 +65,29 @@ fn texty(d: &[u8]) -> Option<&str> {
     (printable * 10 >= s.chars().count() * 9 && spaces >= 1).then_some(s)
 }
 
+/// Decode one maximal base64 run (as hex when it is all hex digits) and pass it to `f` when
+/// it is text-like, spending `budget`. Ordinary words are runs too: they fail the length or
+/// mixed-case tests first.
+fn decode_run(run: &[u8], buf: &mut Vec<u8>, budget: &mut usize, f: &mut impl FnMut(&str)) {
+    if run.len() < MIN_B64.min(MIN_HEX) {
+        return;
+    }
+    let hex = run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
+    let mixed = run.iter().any(u8::is_ascii_lowercase) && run.iter().any(u8::is_ascii_uppercase);
+    if hex {
+        decode_hex(run, buf);
+    } else if run.len() >= MIN_B64 && mixed {
+        decode_b64(run, buf);
+    } else {
+        return;
+    }
+    buf.truncate(*budget);
+    *budget = budget.saturating_sub(buf.len().max(1));
+    if let Some(s) = texty(buf) {
+        f(s);
+    }
+}
+
 /// Calls `f` with each decoded, text-like blob in `text`, until `budget` is spent.
 pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str)) {
     let bytes = text.as_bytes();
@@ -100,26 +123,7 @@ pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str))
             .count();
         let run = &bytes[i..i + len];
         i += len.max(1);
-        // Ordinary words are runs too: the length test comes first (both kinds need it).
-        if run.len() < MIN_B64.min(MIN_HEX) {
-            continue;
-        }
-        let hex =
-            run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
-        let mixed =
-            run.iter().any(u8::is_ascii_lowercase) && run.iter().any(u8::is_ascii_uppercase);
-        if hex {
-            decode_hex(run, &mut buf);
-        } else if run.len() >= MIN_B64 && mixed {
-            decode_b64(run, &mut buf);
-        } else {
-            continue;
-        }
-        buf.truncate(*budget);
-        *budget = budget.saturating_sub(buf.len().max(1));
-        if let Some(s) = texty(&buf) {
-            f(s);
-        }
+        decode_run(run, &mut buf, budget, &mut f);
     }
 }
 
@@ -139,26 +143,7 @@ fn for_each_decoded_bytes(text: &str, budget: &mut usize, mut f: impl FnMut(&str
         let len = bytes[i..].iter().take_while(|&&b| is_b64(b)).count();
         let run = &bytes[i..i + len];
         i += len.max(1);
-        // Ordinary words are runs too: the length test comes first (both kinds need it).
-        if run.len() < MIN_B64.min(MIN_HEX) {
-            continue;
-        }
-        let hex =
-            run.len() >= MIN_HEX && run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit);
-        let mixed =
-            run.iter().any(u8::is_ascii_lowercase) && run.iter().any(u8::is_ascii_uppercase);
-        if hex {
-            decode_hex(run, &mut buf);
-        } else if run.len() >= MIN_B64 && mixed {
-            decode_b64(run, &mut buf);
-        } else {
-            continue;
-        }
-        buf.truncate(*budget);
-        *budget = budget.saturating_sub(buf.len().max(1));
-        if let Some(s) = texty(&buf) {
-            f(s);
-        }
+        decode_run(run, &mut buf, budget, &mut f);
     }
 }
 

@@ -289,21 +289,27 @@ impl Normalized {
         k
     }
 
+    /// Start a word at the end of the text, after the space a run of separators left pending.
+    #[inline(always)]
+    fn open_word(&mut self) {
+        let st = &mut self.st;
+        if st.pending_space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        st.pending_space = false;
+        st.in_word = true;
+        st.word = Word {
+            start: self.text.len(),
+            ..Word::default()
+        };
+    }
+
     /// `push_char` for each byte of `run` (ASCII letters only), in one go.
     fn push_letters(&mut self, run: &str) {
-        let st = &mut self.st;
-        if !st.in_word {
-            if st.pending_space && !self.text.is_empty() {
-                self.text.push(' ');
-            }
-            st.pending_space = false;
-            st.in_word = true;
-            st.word = Word {
-                start: self.text.len(),
-                ..Word::default()
-            };
+        if !self.st.in_word {
+            self.open_word();
         }
-        let word = &mut st.word;
+        let word = &mut self.st.word;
         word.chars += run.len();
         word.ascii_letters += run.len();
         word.digit_letter |= word.last_digit;
@@ -320,20 +326,11 @@ impl Normalized {
         } else {
             c.is_alphanumeric()
         };
-        let st = &mut self.st;
-        if alnum || (st.in_word && matches!(c, '@' | '$')) {
-            if !st.in_word {
-                if st.pending_space && !self.text.is_empty() {
-                    self.text.push(' ');
-                }
-                st.pending_space = false;
-                st.in_word = true;
-                st.word = Word {
-                    start: self.text.len(),
-                    ..Word::default()
-                };
+        if alnum || (self.st.in_word && matches!(c, '@' | '$')) {
+            if !self.st.in_word {
+                self.open_word();
             }
-            let word = &mut st.word;
+            let word = &mut self.st.word;
             word.chars += 1;
             let digitish = c.is_ascii_digit() || c == '@' || c == '$';
             if digitish {
@@ -356,6 +353,7 @@ impl Normalized {
             self.text.push(c);
             return;
         }
+        let st = &mut self.st;
         if st.in_word {
             st.in_word = false;
             let w = &st.word;

@@ -7,7 +7,7 @@
 //! the oracle), so the shipped models need no retraining.
 
 use super::{bucket, fmix, punct_token, Sink, Tokenizer, SEED_STEM, SEED_WORD, STEM};
-use crate::ascii_block::{classify, fold_words, load, run_len, valid, BLOCK};
+use crate::ascii_block::{fold_words, run_len, stretch, valid, BLOCK};
 
 /// The `n` (1..=8) bytes of `folded` from `at`, packed big-endian as `push` would pack them.
 #[inline]
@@ -22,17 +22,9 @@ impl<S: Sink> Tokenizer<'_, S> {
     /// returns where it stopped. A word open at the end stays open (`café` continues in the
     /// caller's non-ASCII path).
     pub(super) fn ascii_stretch(&mut self, b: &[u8], mut i: usize) -> usize {
+        let mut padded = [0u8; BLOCK];
         loop {
-            let padded;
-            let blk: &[u8; BLOCK] = match b.get(i..i + BLOCK) {
-                Some(full) => full.try_into().expect("64 bytes"),
-                None => {
-                    padded = load(b, i);
-                    &padded
-                }
-            };
-            let m = classify(blk);
-            let n = (b.len() - i).min(m.non_ascii.trailing_zeros() as usize);
+            let (blk, m, n) = stretch(b, i, &mut padded);
             if n == 0 {
                 break;
             }
