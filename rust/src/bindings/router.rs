@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use rayon::prelude::*;
@@ -394,23 +395,23 @@ impl PyRouter {
     fn health<'py>(&self, py: Python<'py>, model: &str) -> PyResult<Bound<'py, PyDict>> {
         let h = self.inner.health(model).map_err(|e| core_err(py, e))?;
         let d = PyDict::new(py);
-        d.set_item("state", h.state.as_str())?;
-        d.set_item("ttft_ewma_ms", h.ttft_ewma_ms)?;
-        d.set_item("ttft_p95_ms", h.ttft_p95_ms)?;
-        d.set_item("ttft_samples", h.ttft_samples)?;
-        d.set_item("error_rate", h.error_rate)?;
-        d.set_item("requests_in_window", h.requests_in_window)?;
-        d.set_item("consecutive_failures", h.consecutive_failures)?;
-        d.set_item("latency_misses", h.latency_misses)?;
-        d.set_item("opened_total", h.opened_total)?;
+        d.set_item(intern!(py, "state"), h.state.as_str())?;
+        d.set_item(intern!(py, "ttft_ewma_ms"), h.ttft_ewma_ms)?;
+        d.set_item(intern!(py, "ttft_p95_ms"), h.ttft_p95_ms)?;
+        d.set_item(intern!(py, "ttft_samples"), h.ttft_samples)?;
+        d.set_item(intern!(py, "error_rate"), h.error_rate)?;
+        d.set_item(intern!(py, "requests_in_window"), h.requests_in_window)?;
+        d.set_item(intern!(py, "consecutive_failures"), h.consecutive_failures)?;
+        d.set_item(intern!(py, "latency_misses"), h.latency_misses)?;
+        d.set_item(intern!(py, "opened_total"), h.opened_total)?;
         // The other replicas' merged view (zeros without shared state) and the blend that
         // selection and deadline admission use.
         let f = h.fleet.unwrap_or_default();
-        d.set_item("expected_ttft_ms", h.expected_ttft_ms)?;
-        d.set_item("fleet_ttft_ms", f.ttft_ms)?;
-        d.set_item("fleet_ttft_p95_ms", f.ttft_p95_ms)?;
-        d.set_item("fleet_error_rate", f.error_rate)?;
-        d.set_item("fleet_n", f.n)?;
+        d.set_item(intern!(py, "expected_ttft_ms"), h.expected_ttft_ms)?;
+        d.set_item(intern!(py, "fleet_ttft_ms"), f.ttft_ms)?;
+        d.set_item(intern!(py, "fleet_ttft_p95_ms"), f.ttft_p95_ms)?;
+        d.set_item(intern!(py, "fleet_error_rate"), f.error_rate)?;
+        d.set_item(intern!(py, "fleet_n"), f.n)?;
         Ok(d)
     }
 
