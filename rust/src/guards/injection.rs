@@ -12,6 +12,7 @@ use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
 use super::patterns::*;
+use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
 /// Three-way decision; thresholds come with the model.
@@ -245,6 +246,7 @@ impl InjectionDetector {
         // content, so they count here only (no signal of their own for the model).
         fired[S_IN_DOCUMENT] =
             fired[S_DOCUMENT] && (instructive.iter().any(|&s| fired[s]) || output_directive(toks));
+        fired[S_SUFFIX] = adversarial_suffix(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);
         }

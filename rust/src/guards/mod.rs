@@ -18,6 +18,7 @@ mod patterns;
 mod pii;
 mod search;
 mod secrets;
+mod suffix;
 mod text;
 mod words;
 

@@ -26,6 +26,7 @@ pub const SIGNALS: &[&str] = &[
     "obf_spaced",
     "document_context",
     "instruction_in_document",
+    "adversarial_suffix",
 ];
 
 pub const S_OVERRIDE: usize = 0;
@@ -42,6 +43,7 @@ pub const S_ENCODED: usize = 10;
 pub const S_OBF_FIRST: usize = 11;
 pub const S_DOCUMENT: usize = 17;
 pub const S_IN_DOCUMENT: usize = 18;
+pub const S_SUFFIX: usize = 19;
 
 /// Signals strong enough to flag on their own. `instruction_in_document` fired on none of
 /// ~6,000 benign training prompts (it did on hand-written look-alikes: a user's own "in your
