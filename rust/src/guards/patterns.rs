@@ -449,6 +449,7 @@ pub const DOCUMENT_MARKERS: &[&str] = &[
     "all rights reserved",
     "privacy policy",
     "view in browser",
+    "if you have any questions",
     "document:",
     "article:",
     "content:",
