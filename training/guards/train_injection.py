@@ -143,8 +143,9 @@ def main() -> None:
         counts[s] = counts.get(s, 0) + 1
     # Long benign prompts are scarce (arena_hard) and hand-written look-alikes are the
     # hardest negatives: both count double. So do ordinary open questions (the model had
-    # learned JailbreakBench's topic words: "explain … ethical implications" scored 0.99),
-    # and JailbreakBench itself, the largest positive set, counts half.
+    # learned JailbreakBench's topic words: "explain … ethical implications" scored 0.99).
+    # JailbreakBench counted half until the adversarial_suffix signal: at full weight the
+    # validation recall is 0.889 instead of 0.869 at the same validation FPR (0.009).
     boost = {
         "arena_hard": 2.0,
         "handwritten_benign": 2.0,
@@ -154,7 +155,7 @@ def main() -> None:
         "mt_bench": 2.0,
         "mmlu": 2.0,
         "llmrouter_9model": 2.0,
-        "jailbreakbench": 0.5,
+        "jailbreakbench": 1.0,
     }
     sw = np.array([boost.get(s, 1.0) / np.sqrt(counts[s]) for s in src])
     for lab in (0, 1):
