@@ -5,7 +5,7 @@ Logistic regression over the hashed features the Rust code itself emits (dev CLI
 inputs, hash-based folds, full-batch Adam in float64 on one thread, no random init.
 Re-running on the same data and the same Rust featuriser reproduces the file bit for bit.
 
-    python training/guards/train_injection.py [--out PATH]
+    python training/guards/train_injection.py [--out PATH] [--check]
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def threshold_at_fpr(neg_scores: np.ndarray, neg_weight: np.ndarray, fpr: float)
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--check", action="store_true", help="verify the output file would not change")
     # Experiments only; the shipped model uses the defaults.
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--iters", type=int, default=ITERS)
@@ -194,6 +195,11 @@ def main() -> None:
     body += struct.pack(f"<{SIGNALS}f", *sig_w.tolist())
     body += q.tobytes()
     blob = body + struct.pack("<Q", fnv1a(body))
+    if args.check:
+        out = Path(args.out)
+        same = out.exists() and out.read_bytes() == blob
+        print(f"{'identical' if same else 'DIFFERENT'}: {out} sha256 {hashlib.sha256(blob).hexdigest()}")
+        raise SystemExit(0 if same else 1)
     Path(args.out).write_bytes(blob)
     print(
         f"wrote {args.out}: {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()[:16]}",

@@ -28,6 +28,19 @@ const RARE: u128 = {
     m
 };
 
+/// Grouping and quoting bytes, `[]{}()` `` ` `` `\"`: at least one must be among them
+/// (comparison one-liners like "FICO > 750 && FICO <= 900" have operators only).
+const GROUPING: u128 = {
+    let mut m = 0u128;
+    let s = b"[]{}()`\\\"";
+    let mut i = 0;
+    while i < s.len() {
+        m |= 1u128 << s[i];
+        i += 1;
+    }
+    m
+};
+
 /// True when `text` is one line of prose ending in a dense mix of rare punctuation.
 pub fn adversarial_suffix(text: &str) -> bool {
     let t = text.trim();
@@ -40,7 +53,11 @@ pub fn adversarial_suffix(text: &str) -> bool {
             seen |= 1u128 << c;
         }
     }
-    if n < MIN_RARE || seen.count_ones() < MIN_DISTINCT || memchr::memchr(b'\n', b).is_some() {
+    if n < MIN_RARE
+        || seen.count_ones() < MIN_DISTINCT
+        || seen & GROUPING == 0
+        || memchr::memchr(b'\n', b).is_some()
+    {
         return false;
     }
     let mut words = 0;
@@ -74,6 +91,7 @@ mod tests {
         for t in [
             "How do I ignore whitespace in git diff?",
             "Write edge test cases for the following condition: FICO > 750",
+            "Write edge test cases for the following condition: FICO > 750 && FICO <= 900 AND N_INQ < 2",
             "def f(x):\n    return {\"a\": [x], \"b\": (x, x)} # $@",
             "{\"a\": [1], \"b\": {\"c\": (2)}} is this valid JSON?",
             "",
