@@ -119,6 +119,7 @@ def main() -> None:
     # Experiments only; the shipped model uses the defaults.
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--iters", type=int, default=ITERS)
+    ap.add_argument("--show-val", type=int, default=0, metavar="N", help="print N worst validation texts")
     args = ap.parse_args()
     # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is
     # noise to the pooled n-grams, and training on them taught the model that "in your reply"
@@ -190,6 +191,12 @@ def main() -> None:
     for k in sorted(per):
         sel = [j for j, i in enumerate(neg) if hsrc[i] == k]
         print(f"  val {k:26} n={len(sel):4} FPR {np.mean(s[neg][sel] >= inj):.3f}", file=sys.stderr)
+    if args.show_val:
+        pos = np.flatnonzero(yv == 1)
+        worst = [(s[i], "FP ", i) for i in neg[np.argsort(-s[neg], kind="stable")][: args.show_val]]
+        worst += [(s[i], "FN ", i) for i in pos[np.argsort(s[pos], kind="stable")][: args.show_val]]
+        for sc, kind, i in worst:
+            print(f"  {kind}{sc:.3f} {hsrc[i]:22} {texts[hold[i]][:100]!r}", file=sys.stderr)
     body = b"RCIM" + struct.pack("<IIII", FORMAT_VERSION, FEATURE_VERSION, N_BUCKETS, SIGNALS)
     body += struct.pack("<ffff", scale, b, sus, inj)
     body += struct.pack(f"<{SIGNALS}f", *sig_w.tolist())

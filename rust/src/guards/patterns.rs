@@ -242,7 +242,15 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_OVERRIDE, "之前的指令"),
     (S_OVERRIDE, "先前的指示"),
     (S_OVERRIDE, "以前的指示"),
-    (S_OVERRIDE, "無視して"),
+    // Not a bare "無視して" ("ignore … please"): "前回のメールは無視してください" is a
+    // customer withdrawing an email. What it is that gets ignored has to be named.
+    (S_OVERRIDE, "上記を無視"),
+    (S_OVERRIDE, "すべて無視"),
+    (S_OVERRIDE, "全て無視"),
+    (S_OVERRIDE, "制限を無視"),
+    (S_OVERRIDE, "ルールを無視"),
+    (S_OVERRIDE, "命令を無視"),
+    (S_OVERRIDE, "ガイドラインを無視"),
     (S_OVERRIDE, "指示を無視"),
     (S_OVERRIDE, "以前の指示"),
     (S_OVERRIDE, "前の指示"),
@@ -285,7 +293,8 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_REVEAL, "reveal the secret"),
     (S_REVEAL, "reveal the password"),
     (S_REVEAL, "what is the password"),
-    (S_REVEAL, "tell me the password"),
+    // Not "tell me the password": in training it only met "tell me the password policy /
+    // requirements"; "what is the password" and the model cover the attack.
     (S_REVEAL, "reveal your secret"),
     (S_REVEAL, "beginning of the prompt"),
     (S_REVEAL, "text before this message"),
