@@ -13,7 +13,7 @@ import numpy as np
 
 MAGIC = b"RCLM"
 FORMAT_VERSION = 1
-FEATURE_VERSION = 2  # hashing::FEATURE_VERSION
+FEATURE_VERSION = 3  # hashing::FEATURE_VERSION
 N_BUCKETS = 1 << 16  # hashing::N_BUCKETS
 N_DENSE = 24  # hashing::N_DENSE
 ROOT = Path(__file__).resolve().parents[2]

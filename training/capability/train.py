@@ -24,9 +24,12 @@ from . import artifact
 from .data import CLASSES, Example, examples, split_of, user_examples
 from .linear import Design, featurize, softmax, train_softmax
 
-L2 = 2e-5
+# learned-v3 (more hand-written data, document zones hashed apart): 5e-6 / 1e-5 / 2e-5 / 5e-5
+# gave validation macro-F1 0.810 / 0.807 / 0.801 / 0.779, picked on validation (the test split
+# and sanity set were printed beside it and agreed: 0.825 / 0.820 / 0.814 / 0.794).
+L2 = 5e-6
 ITERS = 250
-NAME = "learned-v2"
+NAME = "learned-v3"
 # Inverse class frequency to this power: 0.75 balances the thin classes harder than a square
 # root (the sanity set's misses were mostly big-class "factual" swallowing them) while the
 # big classes still count.

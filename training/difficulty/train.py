@@ -21,7 +21,7 @@ from .data import pairs
 
 L2 = 1e-4
 ITERS = 200
-NAME = "difficulty-v1"
+NAME = "difficulty-v2"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ use crate::request::{Request, Role};
 mod ascii;
 
 /// Bump when the meaning of any feature changes (artifacts carry it; a mismatch is rejected).
-pub const FEATURE_VERSION: u32 = 2;
+pub const FEATURE_VERSION: u32 = 3;
 pub const BUCKETS_LOG2: u32 = 16;
 pub const N_BUCKETS: usize = 1 << BUCKETS_LOG2;
 /// Dense features follow the hashed buckets in the training index space.
@@ -38,6 +38,12 @@ pub const TAIL: usize = 3;
 pub const WEAK: usize = 4;
 pub const ZONES: usize = 5;
 pub const ZONE_WEIGHT: [f32; ZONES] = [1.0, 0.35, 0.4, 1.0, 0.45];
+/// XORed into a feature's bucket per zone. The pasted document (`MIDDLE`, `WEAK`) and earlier
+/// turns (`CONTEXT`) get their own copy of the vocabulary: "translate" inside a pasted email is
+/// not the request "translate", and a word the instruction shares with the document no longer
+/// carries the document's weight into it. The instruction zones (`INSTRUCTION`, `TAIL`) share
+/// one copy. XOR with a constant permutes the buckets, so collisions stay as rare as before.
+const ZONE_SALT: [u32; ZONES] = [0, 0x5a3c, 0x33c5, 0, 0x96e1];
 
 /// A turn up to this many bytes is all instruction.
 const SHORT: usize = 1600;
@@ -77,9 +83,12 @@ fn fmix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-#[inline]
+/// A feature's bucket: the top bits of one xor-shift and multiply. Word hashes are already
+/// multiplicative hashes of the packed bytes, so a full `fmix` (two multiplies, three shifts)
+/// per feature bought no spread, and it was the single largest cost of a 1 KB pass.
+#[inline(always)]
 fn bucket(h: u64) -> u32 {
-    (fmix(h) >> (64 - BUCKETS_LOG2)) as u32
+    ((h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) >> (64 - BUCKETS_LOG2)) as u32
 }
 
 /// How a code point takes part in tokenisation.
@@ -177,18 +186,24 @@ struct Tokenizer<'s, S: Sink> {
     /// Position tags: the first `head_left` words get a head tag; the last words are kept in
     /// a ring to be tagged when the turn ends.
     head_left: usize,
-    ring: Option<[u64; EDGE_WORDS]>,
+    /// Every word goes into the ring (a power of two: no division per word); `finish` tags
+    /// the last `EDGE_WORDS` when `tag_tail` is set.
+    ring: [u64; RING],
     ring_n: usize,
-    /// Features not yet handed to the sink, all of zone `batch_zone`.
+    tag_tail: bool,
+    /// Features not yet handed to the sink, all of the current zone (`set_zone` flushes).
     batch: [u32; BATCH],
     batch_len: usize,
-    batch_zone: usize,
+    /// `ZONE_SALT` of the current zone.
+    salt: u32,
     /// Buckets already emitted in the `MIDDLE` zone (by their low bits): a pasted document
     /// counts each feature once, so a repetitive document cannot out-shout the instruction.
     seen: [u64; SEEN_WORDS],
 }
 
 const SEEN_WORDS: usize = 16;
+const RING: usize = 8;
+const _: () = assert!(RING.is_power_of_two() && RING >= EDGE_WORDS);
 
 impl<'s, S: Sink> Tokenizer<'s, S> {
     fn new(sink: &'s mut S, zone: usize) -> Self {
@@ -203,25 +218,34 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             prev_word: 0,
             prev_cjk: 0,
             head_left: 0,
-            ring: None,
+            ring: [0; RING],
             ring_n: 0,
+            tag_tail: false,
             seen: [0; SEEN_WORDS],
             batch: [0; BATCH],
             batch_len: 0,
-            batch_zone: zone,
+            salt: ZONE_SALT[zone],
         }
     }
 
     /// Hand the buffered features to the sink.
     fn flush(&mut self) {
         if self.batch_len > 0 {
-            self.sink
-                .features(self.batch_zone, &self.batch[..self.batch_len]);
+            self.sink.features(self.zone, &self.batch[..self.batch_len]);
             self.batch_len = 0;
         }
     }
 
-    #[inline]
+    /// Switch zones (the batch holds one zone's features, so it is flushed first).
+    fn set_zone(&mut self, zone: usize) {
+        if zone != self.zone {
+            self.flush();
+            self.zone = zone;
+            self.salt = ZONE_SALT[zone];
+        }
+    }
+
+    #[inline(always)]
     fn emit(&mut self, bucket: u32) {
         if self.zone == MIDDLE {
             let bit = bucket as usize % (64 * SEEN_WORDS);
@@ -231,11 +255,10 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             }
             self.seen[w] |= m;
         }
-        if self.batch_len == BATCH || self.batch_zone != self.zone {
+        if self.batch_len == BATCH {
             self.flush();
-            self.batch_zone = self.zone;
         }
-        self.batch[self.batch_len] = bucket;
+        self.batch[self.batch_len] = bucket ^ self.salt;
         self.batch_len += 1;
     }
 
@@ -270,7 +293,7 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
         self.token(w);
     }
 
-    #[inline]
+    #[inline(always)]
     fn token(&mut self, w: u64) {
         self.emit(bucket(w));
         if self.prev_word != 0 {
@@ -281,10 +304,8 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
             self.head_left -= 1;
             self.emit(bucket(w ^ SEED_HEAD));
         }
-        if let Some(ring) = self.ring.as_mut() {
-            ring[self.ring_n % EDGE_WORDS] = w;
-            self.ring_n += 1;
-        }
+        self.ring[self.ring_n & (RING - 1)] = w;
+        self.ring_n += 1;
         self.prev_cjk = 0;
     }
 
@@ -333,10 +354,10 @@ impl<'s, S: Sink> Tokenizer<'s, S> {
 
     fn finish(&mut self) {
         self.end_word();
-        if let Some(ring) = self.ring {
+        if self.tag_tail {
             let n = self.ring_n.min(EDGE_WORDS);
             for k in 0..n {
-                let w = ring[(self.ring_n - 1 - k) % EDGE_WORDS];
+                let w = self.ring[(self.ring_n - 1 - k) & (RING - 1)];
                 self.emit(bucket(w ^ SEED_TAIL));
             }
         }
@@ -433,7 +454,7 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
     if n <= SHORT && parts.iter().all(|p| one_block(p)) {
         let mut t = Tokenizer::new(sink, INSTRUCTION);
         t.head_left = EDGE_WORDS;
-        t.ring = Some([0; EDGE_WORDS]);
+        t.tag_tail = true;
         for p in parts {
             t.text(p);
             t.cut();
@@ -442,12 +463,12 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
         // request usually comes last ("Write a poem, my teacher said. Anyway, translate this").
         if let Some(p) = parts.last() {
             if let Some(at) = last_sentence(p) {
-                let ring = t.ring.take();
+                let ring = (t.ring, t.ring_n);
                 t.head_left = 0;
-                t.zone = TAIL;
+                t.set_zone(TAIL);
                 t.text(&p[at..]);
                 t.cut();
-                t.ring = ring;
+                (t.ring, t.ring_n) = ring;
             }
         }
         t.finish();
@@ -460,19 +481,19 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
         .unwrap_or(0);
     let mut t = Tokenizer::new(sink, INSTRUCTION);
     t.head_left = EDGE_WORDS;
-    t.ring = Some([0; EDGE_WORDS]);
+    t.tag_tail = true;
     for (i, p) in parts.iter().enumerate() {
         if i != longest || (one_block(p) && p.len() <= SHORT) {
-            t.zone = INSTRUCTION;
+            t.set_zone(INSTRUCTION);
             t.text(p);
             t.cut();
             continue;
         }
         let ((head_end, head_ok), (tail_start, tail_ok)) = instruction_bounds(p);
-        t.zone = if head_ok { INSTRUCTION } else { WEAK };
+        t.set_zone(if head_ok { INSTRUCTION } else { WEAK });
         t.text(&p[..head_end]);
         t.cut();
-        t.zone = MIDDLE;
+        t.set_zone(MIDDLE);
         let span = tail_start.saturating_sub(head_end);
         let step = span / MIDDLE_CHUNKS;
         if span <= MIDDLE_CHUNK * MIDDLE_CHUNKS {
@@ -488,7 +509,7 @@ fn last_turn<S: Sink>(parts: &[&str], sink: &mut S) {
             t.text(&p[s..e]);
             t.cut();
         }
-        t.zone = if tail_ok { TAIL } else { WEAK };
+        t.set_zone(if tail_ok { TAIL } else { WEAK });
         t.text(&p[tail_start..]);
         t.cut();
     }

@@ -159,9 +159,9 @@ mod tests {
         assert_eq!(cls(&m, &doc), Capability::Summarization);
     }
 
+    /// A pasted document repeating one imperative ("Write a poem", 200 times) must not
+    /// outweigh the closing instruction (learned-v2 called this creative).
     #[test]
-    #[ignore = "learned-v2 still calls this creative: the pasted document is one imperative \
-                (\"Write a poem\") repeated 200 times, and it outweighs the closing instruction"]
     fn long_imperative_document_then_translate() {
         let m = model();
         let doc = format!(
