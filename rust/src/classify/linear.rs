@@ -281,6 +281,25 @@ mod tests {
         assert!(LinearModel::<1>::from_bytes(&tiny(1)).is_ok());
     }
 
+    /// `add_many` (register sums) adds exactly what `add` does, at the weights' extremes.
+    #[test]
+    fn add_many_matches_add_at_extremes() {
+        for fill in [i8::MIN, i8::MAX] {
+            let q = vec![fill; N_BUCKETS * 16];
+            let bytes = to_bytes("x", &[0.01; 16], &q, &[0.0; N_DENSE * 16]);
+            let m = LinearModel::<16>::from_bytes(&bytes).unwrap();
+            let buckets: Vec<u32> = (0..700u32).map(|i| i * 97).collect();
+            let (mut one, mut many) = (Accumulator::default(), Accumulator::default());
+            for &b in &buckets {
+                one.add(&m, 1, b);
+            }
+            many.add_many(&m, 1, &buckets);
+            assert_eq!(one.sums, many.sums);
+            assert_eq!(one.counts, many.counts);
+            assert_eq!(many.sums[1][0], 700 * i32::from(fill));
+        }
+    }
+
     proptest! {
         #[test]
         fn garbage_never_panics(v in proptest::collection::vec(any::<u8>(), 0..512)) {
