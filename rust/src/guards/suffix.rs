@@ -16,30 +16,23 @@ const MIN_DISTINCT: u32 = 3;
 /// Words at the start that must be plain words (letters, with sentence punctuation).
 const HEAD_WORDS: usize = 6;
 
-/// Bit `b` set for each rare punctuation byte `b` (< 128): `[]{}<>\|` `` ` `` `^~=@$*_#"()&%+;`.
-const RARE: u128 = {
+/// A bit set over ASCII: bit `b` set for each byte `b` of `s`.
+const fn byte_set(s: &[u8]) -> u128 {
     let mut m = 0u128;
-    let s = b"[]{}<>\\|`^~=@$*_#\"()&%+;";
     let mut i = 0;
     while i < s.len() {
         m |= 1u128 << s[i];
         i += 1;
     }
     m
-};
+}
+
+/// Rare punctuation: `[]{}<>\|` `` ` `` `^~=@$*_#"()&%+;`.
+const RARE: u128 = byte_set(b"[]{}<>\\|`^~=@$*_#\"()&%+;");
 
 /// Grouping and quoting bytes, `[]{}()` `` ` `` `\"`: at least one must be among them
 /// (comparison one-liners like "FICO > 750 && FICO <= 900" have operators only).
-const GROUPING: u128 = {
-    let mut m = 0u128;
-    let s = b"[]{}()`\\\"";
-    let mut i = 0;
-    while i < s.len() {
-        m |= 1u128 << s[i];
-        i += 1;
-    }
-    m
-};
+const GROUPING: u128 = byte_set(b"[]{}()`\\\"");
 
 /// True when `text` is one line of prose ending in a dense mix of rare punctuation.
 pub fn adversarial_suffix(text: &str) -> bool {
