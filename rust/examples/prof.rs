@@ -21,7 +21,15 @@ fn main() {
         .map(|p| std::fs::read_to_string(p).expect("PROF_TEXT file"));
     let t1k = custom.as_deref().unwrap_or(&text[..1000]);
     let only = std::env::args().nth(1);
-    let toml = config::DEFAULT_TOML.replace("[tenants.default]", "[tenants.x]");
+    // PROF_CONFIG=file: route with that TOML config instead of the embedded default (e.g. the
+    // 100-model config of `bench_route.py`, to see what the model count costs).
+    let custom_config = std::env::var("PROF_CONFIG")
+        .ok()
+        .map(|p| std::fs::read_to_string(p).expect("PROF_CONFIG file"));
+    let toml = custom_config
+        .as_deref()
+        .unwrap_or(config::DEFAULT_TOML)
+        .replace("[tenants.default]", "[tenants.x]");
     let keywords = Router::new(config::load(&toml, config::Format::Toml).unwrap());
     let learned = Router::new(
         config::load(

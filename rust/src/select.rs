@@ -143,15 +143,23 @@ fn exclusion(p: &Policy, q: &Query<'_>, m: ModelId, h: &HealthView) -> Option<Re
 
 /// The tier's models in preference order: capability-preferred ones first, then the tier's
 /// own order; degraded models go behind healthy ones.
+/// A tier's list has no duplicates (config validation), so only the few preferred models
+/// already taken are checked: the whole-list `contains` made this quadratic in the tier's size.
 fn ordered(p: &Policy, q: &Query<'_>, tier: u8, out: &mut Vec<ModelId>) {
     let list = &p.tiers[tier as usize].models;
+    let start = out.len();
     for m in &p.capabilities[q.capability.index()].preferred {
-        if list.contains(m) && !out.contains(m) {
+        if list.contains(m) && !out[start..].contains(m) {
             out.push(*m);
         }
     }
+    let preferred = out.len();
+    if preferred == start {
+        out.extend_from_slice(list);
+        return;
+    }
     for m in list {
-        if !out.contains(m) {
+        if !out[start..preferred].contains(m) {
             out.push(*m);
         }
     }

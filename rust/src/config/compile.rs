@@ -161,6 +161,11 @@ pub fn compile(raw: RawConfig, unknown: Vec<ConfigIssue>) -> Result<Policy> {
             .enumerate()
             .filter_map(|(j, m)| resolve(&mut is, format!("{p}.models[{j}]"), m))
             .collect();
+        for (j, m) in t.models.iter().enumerate() {
+            if t.models[..j].contains(m) {
+                is.add(format!("{p}.models[{j}]"), "lists this model a second time");
+            }
+        }
         for &id in &ids {
             let spec = &mut models[id as usize];
             spec.home_tier = spec.home_tier.min(i as u8);

@@ -43,6 +43,18 @@ fn dangling_model_reference() {
 }
 
 #[test]
+fn a_model_listed_twice_in_a_tier() {
+    let t = DEFAULT_TOML.replace(
+        "models = [\"qwen2.5-1.5b-local\", \"llama-3.1-8b-instant\"]",
+        "models = [\"qwen2.5-1.5b-local\", \"llama-3.1-8b-instant\", \"qwen2.5-1.5b-local\"]",
+    );
+    let e = errors(&t);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "tiers[0].models[2]");
+    assert!(e[0].message.contains("second time"));
+}
+
+#[test]
 fn negative_budget_and_thresholds_out_of_order() {
     let t = DEFAULT_TOML
         .replace("usd_per_window = 50.0", "usd_per_window = -1.0")
