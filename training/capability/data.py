@@ -332,6 +332,27 @@ def examples(seed: int = 5) -> list[Example]:
     return rows
 
 
+# The keyword classifier's cue phrases (rust/src/classify/keywords.rs, written 2026-11-22 for
+# the first classifier, before any learned model or split existed): each positive cue of
+# weight >= 1.5 becomes a one-phrase training row of its class. They teach the hashed model
+# the many ways of naming a task ("recap", "in a nutshell", "要約", "übersetz…") that the
+# instruction templates cannot all spell out. Training rows only, never in val/test.
+KEYWORDS_RS = HERE.parents[1] / "rust/src/classify/keywords.rs"
+CUE_CLASS = {c.title(): c for c in CLASSES}
+CUE_RE = re.compile(r'\("((?:[^"\\]|\\.)*)", (\w+), (-?[\d.]+), \w\)')
+CUE_MIN_WEIGHT = 1.5
+
+
+def cues() -> list[Example]:
+    """The keyword model's positive cue phrases as training rows, in file order."""
+    out = []
+    for m in CUE_RE.finditer(KEYWORDS_RS.read_text(encoding="utf-8")):
+        phrase, cap, weight = m.group(1).replace('\\"', '"'), m.group(2), float(m.group(3))
+        if cap in CUE_CLASS and weight >= CUE_MIN_WEIGHT:
+            out.append(Example(CUE_CLASS[cap], "cue", f"cue:{phrase}", text=phrase, tags=["cue"]))
+    return out
+
+
 def user_examples(path: Path) -> list[Example]:
     """A user's own labeled traffic: JSONL of {"messages": [...]} or {"text": ...} plus "label"."""
     out = []
