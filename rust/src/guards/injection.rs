@@ -517,13 +517,7 @@ mod automata {
             .match_kind(MatchKind::Standard)
             .build(&pats)
             .expect("ac");
-        let mut rng = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n as u64) as usize
-        };
+        let mut next = crate::guards::test_rng(0x2545_F491_4F6C_DD1Du64);
         let mut total = 0;
         for _ in 0..3000 {
             let mut hay = Vec::new();

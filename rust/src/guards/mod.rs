@@ -89,6 +89,17 @@ impl Guards {
     }
 }
 
+/// The randomised tests' generator: xorshift64 from `seed`; each call gives a value below `n`.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod props {
     use super::*;

@@ -598,14 +598,11 @@ mod tests {
 
     #[test]
     fn block_classes_match_the_byte_version() {
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::guards::test_rng(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2000 {
             let mut blk = [0u8; 64];
             for b in blk.iter_mut() {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                *b = rng as u8;
+                *b = next(256) as u8;
             }
             let (mut a, mut b) = (blk, blk);
             assert_eq!(classes(&mut a), classes_bytes(&mut b));

@@ -107,13 +107,7 @@ mod tests {
             "dob",
             "é",
         ];
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n as u64) as usize
-        };
+        let mut next = crate::guards::test_rng(0x9E37_79B9_7F4A_7C15u64);
         let mut hays = Vec::new();
         for _ in 0..2000 {
             let mut h = Vec::new();
