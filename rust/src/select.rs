@@ -143,6 +143,7 @@ fn exclusion(p: &Policy, q: &Query<'_>, m: ModelId, h: &HealthView) -> Option<Re
 
 /// The tier's models in preference order: capability-preferred ones first, then the tier's
 /// own order; degraded models go behind healthy ones.
+///
 /// A tier's list has no duplicates (config validation), so only the few preferred models
 /// already taken are checked: the whole-list `contains` made this quadratic in the tier's size.
 fn ordered(p: &Policy, q: &Query<'_>, tier: u8, out: &mut Vec<ModelId>) {
