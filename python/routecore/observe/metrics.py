@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry, Counter, Histogram, Summary, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from routecore.observe.cells import CounterCell, HistogramCell
 from routecore.observe.kpis import LiveKpis
 from routecore.observe.records import DecisionRecord
 
@@ -130,10 +131,11 @@ class RouterMetrics:
         r.register(self._breakers)
         r.register(_AccuracyGauge(self._accuracy))
         self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
-        # Children cached by label tuple: `labels()` costs microseconds, a dict lookup does not.
+        # Children bound once per label tuple, as cells (cells.py): `labels()` and prometheus'
+        # checked, locked updates cost microseconds per request, a dict lookup does not.
         self._per_model: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-        self._per_outcome: dict[tuple[str, str, str, str], Any] = {}
-        self._per_decision: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._per_outcome: dict[tuple[str, str, str, str], CounterCell] = {}
+        self._per_decision: dict[tuple[str, str], tuple[CounterCell, HistogramCell]] = {}
 
     # ------------------------------------------------------------------ the hook
 
@@ -186,8 +188,9 @@ class RouterMetrics:
         self._outcome(tenant, tier, model, outcome).inc()
         dec = self._per_decision.get((tier, capability))
         if dec is None:
-            dec = self._per_decision[(tier, capability)] = (self.decisions.labels(tier, capability),
-                                                            self.route_time.labels(tier))
+            dec = self._per_decision[(tier, capability)] = (
+                CounterCell(self.decisions.labels(tier, capability)),
+                HistogramCell(self.route_time.labels(tier)))
         dec[0].inc()
         if route_ms is not None:
             dec[1].observe(route_ms / 1000.0)
@@ -208,11 +211,11 @@ class RouterMetrics:
         if len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
 
-    def _outcome(self, tenant: str, tier: str, model: str, outcome: str) -> Any:
+    def _outcome(self, tenant: str, tier: str, model: str, outcome: str) -> CounterCell:
         key = (tenant, tier, model, outcome)
         c = self._per_outcome.get(key)
         if c is None:
-            c = self._per_outcome[key] = self.requests.labels(*key)
+            c = self._per_outcome[key] = CounterCell(self.requests.labels(*key))
         return c
 
     def _model(self, tenant: str, tier: str, model: str) -> tuple[Any, ...]:
@@ -220,8 +223,10 @@ class RouterMetrics:
         pm = self._per_model.get(key)
         if pm is None:
             pm = self._per_model[key] = (
-                self.latency.labels(*key), self.ttft.labels(*key), self.cost.labels(tenant, model),
-                self.tokens.labels(tenant, model, "input"), self.tokens.labels(tenant, model, "output"))
+                HistogramCell(self.latency.labels(*key)), HistogramCell(self.ttft.labels(*key)),
+                CounterCell(self.cost.labels(tenant, model)),
+                CounterCell(self.tokens.labels(tenant, model, "input")),
+                CounterCell(self.tokens.labels(tenant, model, "output")))
         return pm
 
     def _attempts(self, attempts: list[tuple[Any, Any, Any, Any]], served_by: str | None) -> None:

@@ -4,32 +4,38 @@ route table. Nothing from request bodies or credentials ever becomes a label."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from routecore.observe.cells import CounterCell, HistogramCell
+
 M = TypeVar("M", Counter, Histogram)
+C = TypeVar("C", CounterCell, HistogramCell)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05)
 
 
-class Family(Generic[M]):
-    """A labelled metric whose children are looked up once per label set: prometheus_client's
-    ``labels()`` validates and locks on every call (~2.5 us; a chat request makes six). The label
-    sets are bounded (see above), so the cache is too."""
+class Family(Generic[M, C]):
+    """A labelled metric whose children are looked up once per label set, as cells
+    (observe/cells.py): prometheus_client's ``labels()`` validates and locks on every call
+    (~2.5 us; a chat request makes six) and so does each update. The label sets are bounded (see
+    above), so the cache is too."""
 
-    __slots__ = ("_children", "metric")
+    __slots__ = ("_cell", "_children", "metric")
 
-    def __init__(self, metric: M) -> None:
+    def __init__(self, metric: M, cell: Callable[[M], C]) -> None:
         self.metric: M = metric
-        self._children: dict[tuple[str, ...], M] = {}
+        self._cell: Callable[[M], C] = cell
+        self._children: dict[tuple[str, ...], C] = {}
 
-    def labels(self, *values: str) -> M:
+    def labels(self, *values: str) -> C:
         child = self._children.get(values)
         if child is None:
-            child = self._children[values] = self.metric.labels(*values)
+            child = self._children[values] = self._cell(self.metric.labels(*values))
         return child
 
 
@@ -40,21 +46,21 @@ class Metrics:
         self.registry = r = CollectorRegistry(auto_describe=False)
         self.requests = Family(Counter(
             "routecore_requests", "Requests answered, by outcome",
-            ["endpoint", "tenant", "model", "tier", "status"], registry=r))
+            ["endpoint", "tenant", "model", "tier", "status"], registry=r), CounterCell)
         self.errors = Family(Counter(
             "routecore_errors", "Error responses by status and code",
-            ["endpoint", "tenant", "status", "code"], registry=r))
+            ["endpoint", "tenant", "status", "code"], registry=r), CounterCell)
         self.latency = Family(Histogram(
             "routecore_request_duration_seconds", "Time to the last byte",
-            ["endpoint", "tier"], buckets=_LATENCY_BUCKETS, registry=r))
+            ["endpoint", "tier"], buckets=_LATENCY_BUCKETS, registry=r), HistogramCell)
         self.overhead = Family(Histogram(
             "routecore_overhead_seconds", "The gateway's own time (not the provider's)",
-            ["endpoint"], buckets=_OVERHEAD_BUCKETS, registry=r))
+            ["endpoint"], buckets=_OVERHEAD_BUCKETS, registry=r), HistogramCell)
         self.tokens = Family(Counter(
-            "routecore_tokens", "Tokens billed", ["tenant", "model", "direction"], registry=r))
+            "routecore_tokens", "Tokens billed", ["tenant", "model", "direction"], registry=r), CounterCell)
         self.cost = Family(Counter(
             "routecore_estimated_cost_usd", "Estimated spend at routing time", ["tenant", "model"],
-            registry=r))
+            registry=r), CounterCell)
         self.in_flight = Gauge("routecore_in_flight", "Requests holding a work slot", registry=r)
         self.rejected = Counter("routecore_overload_rejections", "503s for overload", registry=r)
         self.reloads = Counter("routecore_config_reloads", "Config reloads by result", ["result"], registry=r)
