@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from routecore.server.errors import ApiError
 
@@ -22,8 +22,11 @@ class Overrides:
     deadline_ms: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ChatParams:
+class ChatParams(NamedTuple):
+    """Immutable; a NamedTuple rather than a frozen dataclass because one is built per request and
+    a frozen dataclass' ``__init__`` (a guarded ``object.__setattr__`` per field, keyword
+    arguments) costs ~1.6 us against ~0.4 us built positionally."""
+
     messages: list[Mapping[str, Any]]
     model: str = "auto"
     stream: bool = False
@@ -41,7 +44,12 @@ def bad(param: str, message: str, status: int = 400) -> ApiError:
     return ApiError(status, "invalid_request" if status == 400 else "invalid_parameter", message, param=param)
 
 
+NO_OVERRIDES = Overrides()
+
+
 def overrides(headers: Mapping[str, str]) -> Overrides:
+    if MAX_TIER not in headers and MAX_COST not in headers and DEADLINE not in headers:
+        return NO_OVERRIDES  # most requests: three lookups instead of a frozen instance (~1 us)
     return Overrides(
         max_tier=_header_num(headers, MAX_TIER, int, 0, 3),
         max_cost_usd=_header_num(headers, MAX_COST, float, 0.0, math.inf),
@@ -93,32 +101,46 @@ def model_name(body: Mapping[str, Any]) -> str:
 
 
 def openai_chat(body: Mapping[str, Any]) -> ChatParams:
-    msgs = body.get("messages")
-    if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) for m in msgs):
-        raise bad("messages", "'messages' must be a non-empty list of message objects.")
-    if body.get("n") not in (None, 1):
+    get = body.get
+    msgs = get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise _bad_messages()
+    for m in msgs:
+        if not isinstance(m, dict):
+            raise _bad_messages()
+    if get("n") not in (None, 1):
         raise bad("n", "Only n=1 is supported; send separate requests for more choices.", 422)
-    stream = body.get("stream", False)
+    stream = get("stream", False)
     if not isinstance(stream, bool):
         raise bad("stream", "'stream' must be true or false.")
-    opts = body.get("stream_options")
+    opts = get("stream_options")
     include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
-    tools = body.get("tools")
+    tools = get("tools")
     if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
         raise bad("tools", "'tools' must be a list of tool objects.")
-    choice = body.get("tool_choice")
+    choice = get("tool_choice")
     if choice is not None and not isinstance(choice, (str, dict)):
         raise bad("tool_choice", "'tool_choice' must be 'auto', 'none', 'required' or an object.")
-    rf = body.get("response_format")
+    rf = get("response_format")
     if rf is not None and (not isinstance(rf, dict)
                            or rf.get("type") not in ("text", "json_object", "json_schema")):
         raise bad("response_format", "'response_format.type' must be text, json_object or json_schema.", 422)
-    max_tokens = number(body, "max_completion_tokens", 1, 10_000_000, integer=True)
-    if max_tokens is None:
+    # Absent parameters (most of them, in most requests) skip the checking call.
+    max_tokens = None
+    if get("max_completion_tokens") is not None:
+        max_tokens = number(body, "max_completion_tokens", 1, 10_000_000, integer=True)
+    if max_tokens is None and get("max_tokens") is not None:
         max_tokens = number(body, "max_tokens", 1, 10_000_000, integer=True)
-    return ChatParams(
-        messages=msgs, model=model_name(body), stream=stream, include_usage=include_usage,
-        tools=tools or None, tool_choice=choice, response_format=rf, max_tokens=max_tokens,
-        temperature=number(body, "temperature", 0.0, 2.0), top_p=number(body, "top_p", 0.0, 1.0),
-        stop=stop_list(body.get("stop"), "stop"),
-    )
+    model = get("model", "auto")
+    if type(model) is not str or not model:
+        model = model_name(body)  # raises with the message
+    temperature = number(body, "temperature", 0.0, 2.0) if get("temperature") is not None else None
+    top_p = number(body, "top_p", 0.0, 1.0) if get("top_p") is not None else None
+    stop = get("stop")
+    # Positional: keyword arguments cost more than the tuple itself.
+    return ChatParams(msgs, model, stream, include_usage, tools or None, choice, rf, max_tokens,
+                      temperature, top_p, None if stop is None else stop_list(stop, "stop"))
+
+
+def _bad_messages() -> ApiError:
+    return bad("messages", "'messages' must be a non-empty list of message objects.")
