@@ -172,11 +172,15 @@ class RouterMetrics:
         cost, and counting needs none of them."""
         d = completion.decision
         u = completion.usage
+        atts = completion.attempts
+        # One attempt, not a hedge (nearly every request): no hedge and no fallback to count.
+        attempts = ([] if len(atts) == 1 and not atts[0].hedge
+                    else [(a.hedge, a.outcome, a.model, a.error_kind) for a in atts])
         self._count(
             self._tenant(d.tenant or "default"), str(d.tier), str(d.capability), completion.model,
             "truncated" if completion.truncated else "ok", d.request_id, route_ms,
             completion.latency_ms, completion.ttft_ms, cost_usd, u.input_tokens, u.output_tokens,
-            [(a.hedge, a.outcome, a.model, a.error_kind) for a in completion.attempts], completion.model,
+            attempts, completion.model,
         )
 
     def _count(self, tenant: str, tier: str, capability: str, model: str, outcome: str,

@@ -39,7 +39,6 @@ class Ctx:
 
     req: Request
     endpoint: str
-    anthropic: bool = False
     tenant: str = "-"
     model: str = "-"
     tier: str = "-"
@@ -87,8 +86,7 @@ class Gateway:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         req = Request(scope, receive, send, time.perf_counter())
         entry = self.table.get((req.method, req.path))
-        anthropic = req.path.startswith("/v1/messages")
-        ctx = Ctx(req, entry[0] if entry else "other", anthropic)
+        ctx = Ctx(req, entry[0] if entry else "other")
         try:
             if entry is None:
                 raise _not_routed(req, req.path in self.paths)
@@ -102,11 +100,10 @@ class Gateway:
             if err.status == 503 and err.code == "overloaded":
                 self.metrics.rejected.inc()
             self.metrics.errors.labels(ctx.endpoint, ctx.tenant, str(err.status), err.code).inc()
-            body = err.anthropic_body() if anthropic else err.openai_body()
+            body = err.anthropic_body() if req.path.startswith("/v1/messages") else err.openai_body()
             await send_bytes(send, err.status, body, headers=err.headers())
-        self.metrics.requests.labels(ctx.endpoint, ctx.tenant, ctx.model, ctx.tier, str(ctx.status)).inc()
-        if ctx.tier != "-":
-            self.metrics.latency.labels(ctx.endpoint, ctx.tier).observe(time.perf_counter() - req.started)
+        self.metrics.answered(ctx.endpoint, ctx.tenant, ctx.model, ctx.tier, ctx.status,
+                              time.perf_counter() - req.started)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -69,10 +69,8 @@ async def _whole(app: Gateway, ctx: Ctx, dialect: Dialect, router: Router, p: Ch
     ctx.outcome(c.model, d.tier)
     await send_bytes(ctx.req.send, 200, body, headers=decision_headers(d, c.model, overhead))
     # Counted once the answer is out: the client need not wait for bookkeeping.
-    app.metrics.overhead.labels(ctx.endpoint).observe(overhead)
-    app.metrics.tokens.labels(ctx.tenant, c.model, "input").inc(c.usage.input_tokens)
-    app.metrics.tokens.labels(ctx.tenant, c.model, "output").inc(c.usage.output_tokens)
-    app.metrics.cost.labels(ctx.tenant, c.model).inc(d.estimated_cost_usd)
+    app.metrics.served(ctx.endpoint, ctx.tenant, c.model, overhead, c.usage.input_tokens,
+                       c.usage.output_tokens, d.estimated_cost_usd)
 
 
 async def _stream(app: Gateway, ctx: Ctx, dialect: Dialect, router: Router, p: ChatParams,

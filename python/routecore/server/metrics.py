@@ -64,6 +64,39 @@ class Metrics:
         self.in_flight = Gauge("routecore_in_flight", "Requests holding a work slot", registry=r)
         self.rejected = Counter("routecore_overload_rejections", "503s for overload", registry=r)
         self.reloads = Counter("routecore_config_reloads", "Config reloads by result", ["result"], registry=r)
+        # Bounded as the label sets are (status: the few the gateway answers with).
+        self._answered: dict[tuple[str, str, str, str, int],
+                             tuple[CounterCell, HistogramCell | None]] = {}
+        self._served: dict[tuple[str, str, str],
+                           tuple[HistogramCell, CounterCell, CounterCell, CounterCell]] = {}
+
+    def answered(self, endpoint: str, tenant: str, model: str, tier: str, status: int,
+                 seconds: float) -> None:
+        """One request done: its count and, if it was routed (``tier`` not "-"), its duration.
+        Both cells come from one lookup."""
+        key = (endpoint, tenant, model, tier, status)
+        cells = self._answered.get(key)
+        if cells is None:
+            cells = self._answered[key] = (
+                self.requests.labels(endpoint, tenant, model, tier, str(status)),
+                self.latency.labels(endpoint, tier) if tier != "-" else None)
+        cells[0].inc()
+        if cells[1] is not None:
+            cells[1].observe(seconds)
+
+    def served(self, endpoint: str, tenant: str, model: str, overhead_s: float, input_tokens: int,
+               output_tokens: int, cost_usd: float) -> None:
+        """A whole (not streamed) chat answer: the gateway's overhead, tokens and estimated cost."""
+        key = (endpoint, tenant, model)
+        cells = self._served.get(key)
+        if cells is None:
+            cells = self._served[key] = (
+                self.overhead.labels(endpoint), self.tokens.labels(tenant, model, "input"),
+                self.tokens.labels(tenant, model, "output"), self.cost.labels(tenant, model))
+        cells[0].observe(overhead_s)
+        cells[1].inc(input_tokens)
+        cells[2].inc(output_tokens)
+        cells[3].inc(cost_usd)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
