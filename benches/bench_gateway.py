@@ -4,6 +4,11 @@ mock to core 1. Reports added latency (gateway path minus direct-to-mock at the 
 measured from each request's *scheduled* send time, so queueing is counted), achieved throughput,
 errors and server RSS.
 
+The last column is the gateway's own view: the share of answers whose overhead as the app
+measured it (its ``routecore_overhead_seconds`` histogram, scraped from /metrics around the level)
+exceeded 0.5, 1 and 2 ms — it tells a tail made inside the app from one made before the app sees
+the request or after it answers (scheduling, loopback, the client).
+
 Besides what the client sees, each level reports the server's own CPU time per answered request
 (utime + stime from /proc) and the share of its core it got: on a shared machine the achieved rate
 is bounded by that share, while CPU per request is what the code costs (and 1e6 / it, the rate one
@@ -158,25 +163,58 @@ class Row:
     rss_mb: float
     cpu_us: float  # server CPU per answered request
     share: float  # server CPU seconds per wall second during the level
+    # The gateway's own view (its overhead histogram, /metrics): share of the level's answers whose
+    # overhead (wall time in the app minus the provider's) exceeded 0.5 / 1 / 2 ms. Time before
+    # the app sees a request (kernel queue, uvicorn's parse while the core is elsewhere) is not in it.
+    over_ms: tuple[float, float, float] = (float("nan"),) * 3
+
+
+_OVER_BOUNDS = ("0.0005", "0.001", "0.002")
+
+
+def _overhead_buckets(port: int) -> dict[str, float]:
+    """Cumulative counts of routecore_overhead_seconds for chat_completions, by ``le``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    except OSError:
+        return {}
+    out: dict[str, float] = {}
+    prefix = 'routecore_overhead_seconds_bucket{endpoint="chat_completions",le="'
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith(prefix):
+            le, _, value = line[len(prefix):].partition('"} ')
+            out[le] = float(value)
+    return out
 
 
 def measure(port: int, mock_port: int, pid: int, rate: int, seconds: float, extra: bytes = b"") -> Row:
     direct = uvloop.run(_load(mock_port, "/v1/chat/completions", rate, seconds))
+    b0 = _overhead_buckets(port)
     c0, t0 = _cpu_s(pid), time.perf_counter()
     via = uvloop.run(_load(port, "/v1/chat/completions", rate, seconds, extra))
     cpu, wall = _cpu_s(pid) - c0, time.perf_counter() - t0
-    return Row(rate, direct, via, _rss_mb(pid), cpu / max(1, via.ok) * 1e6, cpu / wall)
+    b1 = _overhead_buckets(port)
+    total = b1.get("+Inf", 0.0) - b0.get("+Inf", 0.0)
+    over = tuple(1 - (b1.get(le, 0.0) - b0.get(le, 0.0)) / total if total else float("nan")
+                 for le in _OVER_BOUNDS)
+    return Row(rate, direct, via, _rss_mb(pid), cpu / max(1, via.ok) * 1e6, cpu / wall,
+               (over[0], over[1], over[2]))
 
 
 def table(rows: list[Row], title: str) -> str:
     out = [title, f"{'offered':>7} {'achieved':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} "
                   f"{'+p50 ms':>8} {'+p99 ms':>8} {'RSS MB':>6} {'CPU us/req':>10} {'core %':>6} "
-                  f"{'direct ach.':>11}"]
+                  f"{'direct ach.':>11} {'own>0.5/1/2 ms %':>17}"]
     for r in rows:
         d, v = r.direct, r.via
+        own = "/".join(f"{100 * x:.1f}" for x in r.over_ms)
         out.append(f"{r.rate:>7} {v.achieved:>8.0f} {v.errors:>6} {v.p50_ms:>8.2f} {v.p99_ms:>8.2f} "
                    f"{v.p50_ms - d.p50_ms:>8.2f} {v.p99_ms - d.p99_ms:>8.2f} {r.rss_mb:>6.1f} "
-                   f"{r.cpu_us:>10.0f} {100 * r.share:>6.0f} {d.achieved:>11.0f}")
+                   f"{r.cpu_us:>10.0f} {100 * r.share:>6.0f} {d.achieved:>11.0f} {own:>17}")
     return "\n".join(out)
 
 
