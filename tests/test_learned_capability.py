@@ -1,10 +1,8 @@
 """The learned capability model and difficulty head at the Python boundary: selecting it,
 robustness cases, the training featuriser binding, and the config keys.
 
-learned-v3 is the default (`[routing] classifier = "learned"`): it beats the keyword model on
-the held-out split and on the hand-written sanity set (tests/test_classifier_sanity.py). The
-case it still misses is a strict xfail: it flips to a failure the day a retrained model gets
-it right."""
+learned-v4 is the default (`[routing] classifier = "learned"`): it beats the keyword model on
+the held-out split and on the hand-written sanity set (tests/test_classifier_sanity.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +30,8 @@ def router() -> routecore.Router:
 
 
 def test_classifier_selection(router: routecore.Router) -> None:
-    assert router.classifier == "learned-v3"
-    assert routecore.Router().classifier == "learned-v3"
+    assert router.classifier == "learned-v4"
+    assert routecore.Router().classifier == "learned-v4"
     assert routecore.Router(_config(classifier="keywords")).classifier == "keywords-v1"
 
 
@@ -73,7 +71,7 @@ DOC = "Write a poem about the sea. The story goes on. " * 200
 
 
 # learned-v2 called this creative: the repeated imperative outweighed the closing instruction.
-# learned-v3 hashes the pasted document's words apart from the instruction's (ZONE_SALT).
+# learned-v4 hashes the pasted document's words apart from the instruction's (ZONE_SALT).
 def test_long_document_translate_at_the_end(router: routecore.Router) -> None:
     assert router.route(DOC + "\n\nTranslate the above into German.").capability == "translation"
 
@@ -109,7 +107,7 @@ def test_capability_model_path_resolves_beside_the_config(tmp_path: Path) -> Non
     text = cfg.read_text().replace("[routing]\n", '[routing]\nclassifier = "learned"\n', 1)
     cfg.write_text(text)
     r = routecore.Router(cfg)
-    assert r.classifier == "learned-v3"
+    assert r.classifier == "learned-v4"
     assert r.route("Summarize this article").capability == "summarization"
 
 

@@ -353,6 +353,25 @@ def cues() -> list[Example]:
     return out
 
 
+# Short phrases naming each task the way users do ("streść", "ترجم إلى", "razona paso a
+# paso"), 25-40 per class in 15 languages, written for routecore (task_names.tsv). Like the
+# cues they are one-phrase rows that teach the names of a task in many languages; training rows
+# only, never in val/test (`train.py` adds them after the split, like the cues).
+TASK_NAMES = HERE / "task_names.tsv"
+
+
+def task_names() -> list[Example]:
+    """task_names.tsv as training rows (weighted `train.TASK_NAME_WEIGHT`)."""
+    out = []
+    with TASK_NAMES.open(encoding="utf-8") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            if r["label"] not in CLASSES:
+                raise ValueError(f"{TASK_NAMES}: unknown label {r['label']!r}")
+            out.append(Example(r["label"], "task_name", f"tn:{r['phrase']}", lang=r["lang"], text=r["phrase"],
+                               tags=["cue", "task_name"]))  # fmt: skip
+    return out
+
+
 def user_examples(path: Path) -> list[Example]:
     """A user's own labeled traffic: JSONL of {"messages": [...]} or {"text": ...} plus "label"."""
     out = []
