@@ -125,7 +125,9 @@ def main() -> None:
     # noise to the pooled n-grams, and training on them taught the model that "in your reply"
     # and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
     # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
-    skip = ("bipia_table_attacked", "bipia_email_attacked")
+    # The `_asked` look-alikes (a context plus the user's question) are evaluation sets for
+    # the document rules; they do not train either.
+    skip = ("bipia_table_attacked", "bipia_email_attacked", "bipia_table_asked", "bipia_email_asked")
     keep = [e for e in examples() if e.split == "train" and e.source not in skip]
     data = sorted({(e.source, e.text, e.label, e.fold_key) for e in keep})
     texts = [t for _, t, _, _ in data]

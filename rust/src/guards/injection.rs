@@ -11,6 +11,7 @@ use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
+use super::offtopic::{code_insertion, OffTopic};
 use super::patterns::*;
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
@@ -76,6 +77,7 @@ pub struct InjectionDetector {
     text_phrases: Option<AhoCorasick>,
     text_signal: Vec<u8>,
     vocab: Vocab,
+    offtopic: OffTopic,
     model: Option<Model>,
 }
 
@@ -123,6 +125,7 @@ impl InjectionDetector {
             text_phrases,
             text_signal: punct_sig,
             vocab: Vocab::new(),
+            offtopic: OffTopic::new(),
             model: Model::from_bytes(include_bytes!("injection_model.bin")),
         }
     }
@@ -244,8 +247,12 @@ impl InjectionDetector {
         ];
         // Directives about the answer are ordinary from the user but not inside pasted
         // content, so they count here only (no signal of their own for the model).
-        fired[S_IN_DOCUMENT] =
-            fired[S_DOCUMENT] && (instructive.iter().any(|&s| fired[s]) || output_directive(toks));
+        // So are requests that share no word with the document around them (`offtopic`).
+        fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
+            && (instructive.iter().any(|&s| fired[s])
+                || output_directive(toks)
+                || self.offtopic.detect(text)
+                || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);

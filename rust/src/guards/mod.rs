@@ -14,6 +14,7 @@ mod injection;
 mod model;
 mod normalize;
 mod numbers;
+mod offtopic;
 mod patterns;
 mod pii;
 mod search;
