@@ -11,7 +11,7 @@ use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
-use super::offtopic::{code_insertion, OffTopic};
+use super::offtopic::{ai_vocative, code_insertion, OffTopic};
 use super::patterns::*;
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
@@ -166,6 +166,7 @@ impl InjectionDetector {
             }
         }
         fired[S_OVERRIDE] |= override_words(toks);
+        fired[S_AI_ADDRESSED] |= ai_vocative(&n.text);
         for (k, f) in fired.iter_mut().skip(S_OBF_FIRST).take(6).enumerate() {
             *f |= n.obfuscation & (1 << k) != 0;
         }
