@@ -32,7 +32,10 @@ FORMAT_VERSION = 1
 FEATURE_VERSION = 2
 ITERS = 300
 LR = 0.05
-L2 = 1e-3  # 1e-5 gave the same validation FPR with larger, less stable weights
+# Picked on validation (recall at the injection level; per-source FPRs the same as 1e-3):
+# 1e-3 0.889, 3e-3 0.906, 5e-3 0.903, 1e-2 0.909 (arena_hard FPR 0.019 -> 0.038). 1e-5 gave
+# the same validation FPR as 1e-3 with larger, less stable weights.
+L2 = 3e-3
 VAL_PERCENT = 15
 # Verdict levels: "injection" may block, so it gets the tighter budget.
 INJ_FPR = 0.01
