@@ -11,11 +11,11 @@
 //! * is a request: starts (after "please", "now", "also", "and") with a task verb
 //!   ("explain", "write", "translate", …), or with a question word or "can/could/would you"
 //!   and ends with `?`;
-//! * has 3–40 words, none pointing at the document ("this", "above", "table", "email", …),
+//! * has 3–25 words, none pointing at the document ("this", "above", "table", "email", …),
 //!   and at least two content words (not stop words, task verbs or the vocabulary of
 //!   questions about data: "total", "most", "last", "number", …);
 //! * shares none of its content words (compared on their first five bytes, so "wins" meets
-//!   "win" and "released" meets "releases") with the rest of the text.
+//!   "win" and "released" meets "releases") with the text around it (768 bytes each side).
 //!
 //! The first and last lines of the text are where a user's own question goes, so there
 //! only task-verb lines count (questions at the edges are left to the other rules).
@@ -116,13 +116,22 @@ const DATA: &[&str] = &[
 ];
 
 /// Words per line considered, and the longest word looked up in the lists.
-const MAX_WORDS: usize = 40;
-/// Candidate lines compared with the whole text, per call (each costs a pass over it).
-const MAX_CHECKS: usize = 8;
+const MAX_WORDS: usize = 25;
+/// Candidate lines compared with the text around them, per call, and how far around (in
+/// bytes, each side): the cost per call stays bounded whatever the text's length.
+const MAX_CHECKS: usize = 3;
+const MAX_REQUESTS: usize = 8;
+const WINDOW: usize = 768;
 const MAX_WORD: usize = 16;
 
 pub struct OffTopic {
     words: HashMap<&'static [u8], Class, BuildHasherDefault<Fnv>>,
+    /// Per first letter, a bit per length (1..=15) of the words that can open a request:
+    /// lines whose first word fits none are skipped without a table lookup.
+    heads: [u16; 26],
+    /// Per first letter and length (1..=15), a bit per last letter of every listed word:
+    /// most content words skip the table lookup.
+    known: [[u32; 16]; 26],
 }
 
 impl Default for OffTopic {
@@ -150,6 +159,39 @@ fn words(line: &[u8], out: &mut Vec<(usize, usize)>) {
         }
         out.push((s, i));
     }
+}
+
+/// Words of `hay` whose stem is one of `stems`, counted up to `limit`.
+fn stems_in(hay: &[u8], stems: &[u64], limit: usize) -> usize {
+    // A filter on each stem's first two bytes (lowercase, 1024 bits): most words are
+    // skipped on those alone.
+    let key = |a: u8, b: u8| (usize::from(a) * 31 + usize::from(b)) & 1023;
+    let mut pair = [0u64; 16];
+    for &k in stems {
+        let len = (k >> 56) as u32;
+        let (a, b) = ((k >> (8 * (len - 1))) as u8, (k >> (8 * (len - 2))) as u8);
+        let h = key(a, b);
+        pair[h / 64] |= 1 << (h % 64);
+    }
+    let (mut n, mut i) = (0, 0);
+    while i < hay.len() && n < limit {
+        if !is_word_byte(hay[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < hay.len() && is_word_byte(hay[i]) {
+            i += 1;
+        }
+        let w = &hay[s..i];
+        if w.len() >= 2 {
+            let h = key(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+            if pair[h / 64] >> (h % 64) & 1 != 0 {
+                n += usize::from(stems.contains(&stem(w)));
+            }
+        }
+    }
+    n
 }
 
 /// Key of a content word: its first five bytes, ASCII-lowercased (a crude stem).
@@ -180,11 +222,57 @@ impl OffTopic {
                 words.insert(w.as_bytes(), c);
             }
         }
-        OffTopic { words }
+        let mask = |lists: &[&[&str]]| {
+            let mut m = [0u16; 26];
+            for list in lists {
+                for w in *list {
+                    let b = w.as_bytes();
+                    m[usize::from(b[0] - b'a')] |= 1 << b.len().min(15);
+                }
+            }
+            m
+        };
+        let heads = mask(&[VERBS, WH, MODALS, LEADS, EDITS]);
+        let mut known = [[0u32; 16]; 26];
+        for list in [VERBS, WH, MODALS, LEADS, EDITS, DATA, STOP, DEICTIC, READER] {
+            for w in list {
+                let b = w.as_bytes();
+                let last = b[b.len() - 1];
+                known[usize::from(b[0] - b'a')][b.len().min(15)] |= 1 << (last - b'a');
+            }
+        }
+        OffTopic {
+            words,
+            heads,
+            known,
+        }
+    }
+
+    /// True when `w` may be in `m` (first letter and length, see `heads`).
+    fn fits(m: &[u16; 26], w: &[u8]) -> bool {
+        let Some(&b) = w.first() else { return false };
+        let c = b.to_ascii_lowercase();
+        c.is_ascii_lowercase() && m[usize::from(c - b'a')] & 1 << w.len().min(15) != 0
+    }
+
+    /// False when `w` cannot be one of the words that open a request (see `heads`).
+    fn may_open(&self, w: &[u8]) -> bool {
+        Self::fits(&self.heads, w)
+    }
+
+    /// False when `w` is in none of the lists (see `known`); true may be a false alarm.
+    fn listed(&self, w: &[u8]) -> bool {
+        let (Some(&a), Some(&z)) = (w.first(), w.last()) else {
+            return false;
+        };
+        let (a, z) = (a.to_ascii_lowercase(), z.to_ascii_lowercase());
+        a.is_ascii_lowercase()
+            && z.is_ascii_lowercase()
+            && self.known[usize::from(a - b'a')][w.len().min(15)] >> (z - b'a') & 1 != 0
     }
 
     fn class(&self, w: &[u8]) -> Option<Class> {
-        if w.len() > MAX_WORD {
+        if w.len() > MAX_WORD || !self.listed(w) {
             return None;
         }
         let mut buf = [0u8; MAX_WORD];
@@ -224,7 +312,7 @@ impl OffTopic {
         };
         let mut ws = Vec::new();
         let mut stems: Vec<u64> = Vec::new();
-        let mut checks = 0;
+        let (mut checks, mut requests) = (0, 0);
         // First byte of the previous non-empty line, to see a line between table rows.
         let mut before: Option<u8> = None;
         let mut it = lines().peekable();
@@ -248,6 +336,9 @@ impl OffTopic {
             let (Some(w0), Some(w1), Some(_)) = (w0, w1, w2) else {
                 continue;
             };
+            if !self.may_open(w0) {
+                continue;
+            }
             let lead = self.class(w0) == Some(Class::Lead);
             let (verb, after) = if lead { (w1, w2) } else { (w0, Some(w1)) };
             let class = self.class(verb);
@@ -266,6 +357,12 @@ impl OffTopic {
             }
             if !request || edge && class != Some(Class::Verb) {
                 continue;
+            }
+            // Request lines looked at word by word, per call: a text made of requests (a
+            // batch of prompts) costs a bounded amount.
+            requests += 1;
+            if requests > MAX_REQUESTS {
+                return false;
             }
             words(line, &mut ws);
             if ws.len() > MAX_WORDS {
@@ -295,16 +392,13 @@ impl OffTopic {
             if checks > MAX_CHECKS {
                 return false;
             }
-            // Shared when the text holds one of the stems more often than this line does.
-            let count = |hay: &[u8]| {
-                let mut n = 0usize;
-                for w in hay.split(|&b| !is_word_byte(b)).filter(|w| !w.is_empty()) {
-                    let k = stem(w);
-                    n += usize::from(stems.contains(&k));
-                }
-                n
-            };
-            let shared = count(bytes) > count(line);
+            // Shared when the text around the line holds one of its stems: the text after
+            // the line, then before it, each scan stopping at the first shared stem. Around =
+            // `WINDOW` bytes each side: a long text is many documents, and a fixed window
+            // keeps the cost per line fixed.
+            let after = &bytes[e..(e + WINDOW).min(bytes.len())];
+            let before = &bytes[s.saturating_sub(WINDOW)..s];
+            let shared = stems_in(after, &stems, 1) > 0 || stems_in(before, &stems, 1) > 0;
             if !shared {
                 return true;
             }
@@ -477,6 +571,24 @@ mod tests {
             ":",
         ] {
             assert!(!ai_vocative(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn stem_counts_match_a_plain_count() {
+        let hay = b"Wins and WINNERS, the winter; released releases r\xc3\xa9sum\xc3\xa9 abc ab";
+        for words in [
+            &[&b"win"[..], b"released"][..],
+            &[b"r\xc3\xa9sum\xc3\xa9", b"abc"],
+            &[b"zzz"],
+        ] {
+            let stems: Vec<u64> = words.iter().map(|w| super::stem(w)).collect();
+            let want = hay
+                .split(|&b| !super::is_word_byte(b))
+                .filter(|w| !w.is_empty() && stems.contains(&super::stem(w)))
+                .count();
+            assert_eq!(super::stems_in(hay, &stems, usize::MAX), want);
+            assert_eq!(super::stems_in(hay, &stems, 1), want.min(1));
         }
     }
 
