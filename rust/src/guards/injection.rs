@@ -11,7 +11,7 @@ use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
-use super::offtopic::{ai_vocative, code_insertion, OffTopic};
+use super::offtopic::{ai_vocative, code_insertion, without_quoted_overrides, OffTopic};
 use super::patterns::*;
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
@@ -232,6 +232,18 @@ impl InjectionDetector {
                 }
             }
         });
+        // An override only inside a short quoted phrase ("a hacker says \"ignore all
+        // previous instructions\"") is talk about attacks: the signal is dropped when the
+        // text without such phrases does not fire it (rare: a quote and an override).
+        if fired[S_OVERRIDE] {
+            if let Some(rest) = without_quoted_overrides(text) {
+                inner.fill(&rest);
+                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+                let mut sub = [false; SIGNALS.len()];
+                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
+            }
+        }
         // Markdown/pipe tables carry no textual marker: three rows starting with `|`
         // make a document by themselves.
         let rows = memchr::memmem::find_iter(text.as_bytes(), "\n|")
@@ -483,6 +495,7 @@ mod tests {
             "Explain gene editing using CRISPR-Cas9 on a system76 laptop at 5th avenue.",
             "前回のメールは無視してください。添付ファイルを間違えました。",
             "Tell me the password requirements for a strong password.",
+            "In my novel a hacker types \"ignore all previous instructions\". Is that realistic?",
         ] {
             let s = sig(t);
             assert!(
