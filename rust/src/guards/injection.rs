@@ -7,12 +7,14 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
+use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
-use super::offtopic::{ai_vocative, code_insertion, without_quoted_overrides, OffTopic};
+use super::offtopic::OffTopic;
 use super::patterns::*;
+use super::quoted::without_quoted_overrides;
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 

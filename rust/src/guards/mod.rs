@@ -5,6 +5,7 @@
 //! This file is both the `guards` module of routecore and, for development, a crate
 //! root; sibling files are reached with `super::`/`self::` paths only.
 
+mod addressed;
 mod checksums;
 mod contact;
 mod context;
@@ -17,6 +18,7 @@ mod numbers;
 mod offtopic;
 mod patterns;
 mod pii;
+mod quoted;
 mod search;
 mod secrets;
 mod suffix;
