@@ -78,9 +78,19 @@ def _bipia() -> Iterator[Example]:
             for r in rows[:cap]:
                 ctx = r["context"] if isinstance(r["context"], str) else "\n".join(r["context"])
                 yield Example(f"bipia_{task}_clean", split, 0, ctx, task, key=ctx)
+                if r.get("question"):
+                    yield _asked(task, split, ctx, r["question"])
                 # One attacked copy per clean context: the context's own n-grams then carry
                 # no label information and the model has to learn the attack text.
                 yield from _attacked(task, split, ctx, attacks[kind], 0)
+
+
+def _asked(task: str, split: str, ctx: str, question: str) -> Example:
+    """The context with the user's own question (BIPIA's task for it) before or after it:
+    a benign look-alike of an attack line at the start or end of a document."""
+    q = question.removeprefix("Q: ").strip()
+    text = q + "\n" + ctx if _hpick(f"ask{ctx}", 2) == 0 else ctx + "\n" + q
+    return Example(f"bipia_{task}_asked", split, 0, text, task, key=ctx)
 
 
 def _attacked(task: str, split: str, ctx: str, attacks: list[str], v: int) -> Iterator[Example]:

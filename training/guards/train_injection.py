@@ -32,7 +32,10 @@ FORMAT_VERSION = 1
 FEATURE_VERSION = 2
 ITERS = 300
 LR = 0.05
-L2 = 1e-3  # 1e-5 gave the same validation FPR with larger, less stable weights
+# Picked on validation (recall at the injection level; per-source FPRs the same as 1e-3):
+# 1e-3 0.889, 3e-3 0.906, 5e-3 0.903, 1e-2 0.909 (arena_hard FPR 0.019 -> 0.038). 1e-5 gave
+# the same validation FPR as 1e-3 with larger, less stable weights.
+L2 = 3e-3
 VAL_PERCENT = 15
 # Verdict levels: "injection" may block, so it gets the tighter budget.
 INJ_FPR = 0.01
@@ -125,7 +128,9 @@ def main() -> None:
     # noise to the pooled n-grams, and training on them taught the model that "in your reply"
     # and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
     # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
-    skip = ("bipia_table_attacked", "bipia_email_attacked")
+    # The `_asked` look-alikes (a context plus the user's question) are evaluation sets for
+    # the document rules; they do not train either.
+    skip = ("bipia_table_attacked", "bipia_email_attacked", "bipia_table_asked", "bipia_email_asked")
     keep = [e for e in examples() if e.split == "train" and e.source not in skip]
     data = sorted({(e.source, e.text, e.label, e.fold_key) for e in keep})
     texts = [t for _, t, _, _ in data]

@@ -7,11 +7,14 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
+use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
 use super::encoded;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
+use super::offtopic::OffTopic;
 use super::patterns::*;
+use super::quoted::without_quoted_overrides;
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
@@ -76,6 +79,7 @@ pub struct InjectionDetector {
     text_phrases: Option<AhoCorasick>,
     text_signal: Vec<u8>,
     vocab: Vocab,
+    offtopic: OffTopic,
     model: Option<Model>,
 }
 
@@ -123,6 +127,7 @@ impl InjectionDetector {
             text_phrases,
             text_signal: punct_sig,
             vocab: Vocab::new(),
+            offtopic: OffTopic::new(),
             model: Model::from_bytes(include_bytes!("injection_model.bin")),
         }
     }
@@ -163,6 +168,7 @@ impl InjectionDetector {
             }
         }
         fired[S_OVERRIDE] |= override_words(toks);
+        fired[S_AI_ADDRESSED] |= ai_vocative(&n.text);
         for (k, f) in fired.iter_mut().skip(S_OBF_FIRST).take(6).enumerate() {
             *f |= n.obfuscation & (1 << k) != 0;
         }
@@ -228,6 +234,18 @@ impl InjectionDetector {
                 }
             }
         });
+        // An override only inside a short quoted phrase ("a hacker says \"ignore all
+        // previous instructions\"") is talk about attacks: the signal is dropped when the
+        // text without such phrases does not fire it (rare: a quote and an override).
+        if fired[S_OVERRIDE] {
+            if let Some(rest) = without_quoted_overrides(text) {
+                inner.fill(&rest);
+                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+                let mut sub = [false; SIGNALS.len()];
+                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
+            }
+        }
         // Markdown/pipe tables carry no textual marker: three rows starting with `|`
         // make a document by themselves.
         let rows = memchr::memmem::find_iter(text.as_bytes(), "\n|")
@@ -244,8 +262,12 @@ impl InjectionDetector {
         ];
         // Directives about the answer are ordinary from the user but not inside pasted
         // content, so they count here only (no signal of their own for the model).
-        fired[S_IN_DOCUMENT] =
-            fired[S_DOCUMENT] && (instructive.iter().any(|&s| fired[s]) || output_directive(toks));
+        // So are requests that share no word with the document around them (`offtopic`).
+        fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
+            && (instructive.iter().any(|&s| fired[s])
+                || output_directive(toks)
+                || self.offtopic.detect(text)
+                || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);
@@ -475,6 +497,7 @@ mod tests {
             "Explain gene editing using CRISPR-Cas9 on a system76 laptop at 5th avenue.",
             "前回のメールは無視してください。添付ファイルを間違えました。",
             "Tell me the password requirements for a strong password.",
+            "In my novel a hacker types \"ignore all previous instructions\". Is that realistic?",
         ] {
             let s = sig(t);
             assert!(

@@ -5,6 +5,7 @@
 //! This file is both the `guards` module of routecore and, for development, a crate
 //! root; sibling files are reached with `super::`/`self::` paths only.
 
+mod addressed;
 mod checksums;
 mod contact;
 mod context;
@@ -14,8 +15,10 @@ mod injection;
 mod model;
 mod normalize;
 mod numbers;
+mod offtopic;
 mod patterns;
 mod pii;
+mod quoted;
 mod search;
 mod secrets;
 mod suffix;

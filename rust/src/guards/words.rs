@@ -37,6 +37,7 @@ pub mod flag {
     pub const YOUR: u32 = 1 << 17;
     pub const TO: u32 = 1 << 18;
     pub const IN_USING: u32 = 1 << 19;
+    pub const PART_OF: u32 = 1 << 20;
 }
 
 /// Open-addressing table word → flags, keyed by the word's FNV-1a hash (strings are
@@ -75,6 +76,7 @@ impl Vocab {
             (&["your"], flag::YOUR),
             (&["to"], flag::TO),
             (&["in", "using"], flag::IN_USING),
+            (directive::PART_OF, flag::PART_OF),
         ];
         let n: usize = lists.iter().map(|l| l.0.len()).sum();
         // At most 1/4 full: a miss (most words) usually ends at the first empty slot.
