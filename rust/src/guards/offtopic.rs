@@ -503,17 +503,7 @@ mod timing {
         let t = std::fs::read_to_string(std::env::var("OFFTOPIC_TEXT").unwrap_or_default())
             .unwrap_or_else(|_| "Subject: x\nFrom: y\nHello there.\n".repeat(30));
         let d = super::OffTopic::new();
-        let time = |name: &str, f: &mut dyn FnMut() -> bool| {
-            let mut best = f64::INFINITY;
-            for _ in 0..5 {
-                let s = std::time::Instant::now();
-                for _ in 0..5000 {
-                    black_box(f());
-                }
-                best = best.min(s.elapsed().as_secs_f64() * 1e6 / 5000.0);
-            }
-            println!("{name:14} {best:6.3} us");
-        };
+        let time = crate::guards::time_best;
         time("detect", &mut || d.detect(black_box(&t)));
     }
 }
