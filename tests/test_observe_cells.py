@@ -69,3 +69,25 @@ def test_unlabelled_metrics_bind_too() -> None:
     c = Counter("plain", "no labels", registry=r)
     CounterCell(c).inc(2)
     assert r.get_sample_value("plain_total") == 2
+
+
+class _PublicOnly:
+    """A child of a prometheus_client release without the internals cells read: only the
+    public ``inc``/``observe``, recording what it was given."""
+
+    def __init__(self) -> None:
+        self.got: list[float] = []
+
+    def inc(self, amount: float = 1) -> None:
+        self.got.append(amount)
+
+    def observe(self, amount: float) -> None:
+        self.got.append(amount)
+
+
+def test_cells_fall_back_to_public_methods_without_internals() -> None:
+    c, h = _PublicOnly(), _PublicOnly()
+    CounterCell(c).inc(2.5)
+    HistogramCell(h).observe(0.003)
+    assert c.got == [2.5]
+    assert h.got == [0.003]

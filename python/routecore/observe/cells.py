@@ -20,11 +20,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
-from prometheus_client.values import MutexValue
+# Private internals of prometheus_client (0.20-0.26 checked by tests/test_observe_cells.py): a
+# release that renames them must cost speed, not correctness, so every use below falls back
+# to the child's public methods when one is missing.
+try:
+    from prometheus_client.values import MutexValue
+except ImportError:  # pragma: no cover - depends on the installed prometheus_client
+    MutexValue = None  # type: ignore[assignment,misc]
 
 __all__ = ["CounterCell", "HistogramCell"]
 
 _NEGATIVE = "Counters can only be incremented by non-negative amounts."
+
+
+def _check_observable(child: Any) -> None:
+    check = getattr(child, "_raise_if_not_observable", None)
+    if check is not None:
+        check()
 
 
 class CounterCell:
@@ -33,10 +45,10 @@ class CounterCell:
     __slots__ = ("_child", "_value")
 
     def __init__(self, child: Any) -> None:
-        child._raise_if_not_observable()  # what inc() checks on every call, checked once
+        _check_observable(child)  # what inc() checks on every call, checked once
         self._child = child
-        v = child._value
-        self._value: MutexValue | None = v if type(v) is MutexValue else None
+        v = getattr(child, "_value", None)
+        self._value: MutexValue | None = v if MutexValue is not None and type(v) is MutexValue else None
 
     def inc(self, amount: float = 1) -> None:
         if amount < 0:
@@ -56,13 +68,19 @@ class HistogramCell:
     __slots__ = ("_bounds", "_buckets", "_child", "_sum")
 
     def __init__(self, child: Any) -> None:
-        child._raise_if_not_observable()
+        _check_observable(child)
         self._child = child
-        s, buckets = child._sum, child._buckets
-        fast = type(s) is MutexValue and all(type(b) is MutexValue for b in buckets)
+        s, buckets = getattr(child, "_sum", None), getattr(child, "_buckets", None) or []
+        bounds = getattr(child, "_upper_bounds", None) or []
+        fast = (
+            MutexValue is not None
+            and type(s) is MutexValue
+            and len(buckets) == len(bounds) > 0
+            and all(type(b) is MutexValue for b in buckets)
+        )
         self._sum: MutexValue | None = s if fast else None
         self._buckets: list[MutexValue] = buckets
-        self._bounds: list[float] = list(child._upper_bounds)
+        self._bounds: list[float] = list(bounds)
 
     def observe(self, amount: float) -> None:
         s = self._sum
