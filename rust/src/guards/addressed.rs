@@ -204,8 +204,7 @@ mod timing {
     #[test]
     #[ignore]
     fn pieces() {
-        let t = std::fs::read_to_string(std::env::var("ADDRESSED_TEXT").unwrap_or_default())
-            .unwrap_or_else(|_| "Subject: x\nFrom: y\nHello there.\n".repeat(30));
+        let t = crate::guards::timing_text("ADDRESSED_TEXT");
         let folded = t.to_lowercase();
         let time = crate::guards::time_best;
         time("code_insertion", &mut || {

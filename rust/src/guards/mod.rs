@@ -103,6 +103,14 @@ pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
     }
 }
 
+/// The opt-in timing tests' text: the file named by the environment variable `var`, or a
+/// small mail-shaped default.
+#[cfg(test)]
+pub(crate) fn timing_text(var: &str) -> String {
+    std::fs::read_to_string(std::env::var(var).unwrap_or_default())
+        .unwrap_or_else(|_| "Subject: x\nFrom: y\nHello there.\n".repeat(30))
+}
+
 /// The opt-in timing tests' clock: best of 5 × 5,000 calls of `f`, printed in µs per call.
 #[cfg(test)]
 pub(crate) fn time_best(name: &str, f: &mut dyn FnMut() -> bool) {

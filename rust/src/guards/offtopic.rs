@@ -144,21 +144,28 @@ fn is_word_byte(b: u8) -> bool {
     b >= 0x80 || b.is_ascii_alphanumeric()
 }
 
+/// The words of `text` (runs of word bytes) as byte ranges, lazily: callers stop early.
+fn word_ranges(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < text.len() && !is_word_byte(text[i]) {
+            i += 1;
+        }
+        if i == text.len() {
+            return None;
+        }
+        let s = i;
+        while i < text.len() && is_word_byte(text[i]) {
+            i += 1;
+        }
+        Some((s, i))
+    })
+}
+
 /// The words of `line` as byte ranges (at most `MAX_WORDS + 1`, enough to reject).
 fn words(line: &[u8], out: &mut Vec<(usize, usize)>) {
     out.clear();
-    let mut i = 0;
-    while i < line.len() && out.len() <= MAX_WORDS {
-        if !is_word_byte(line[i]) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < line.len() && is_word_byte(line[i]) {
-            i += 1;
-        }
-        out.push((s, i));
-    }
+    out.extend(word_ranges(line).take(MAX_WORDS + 1));
 }
 
 /// Words of `hay` whose stem is one of `stems`, counted up to `limit`.
@@ -173,17 +180,12 @@ fn stems_in(hay: &[u8], stems: &[u64], limit: usize) -> usize {
         let h = key(a, b);
         pair[h / 64] |= 1 << (h % 64);
     }
-    let (mut n, mut i) = (0, 0);
-    while i < hay.len() && n < limit {
-        if !is_word_byte(hay[i]) {
-            i += 1;
-            continue;
+    let mut n = 0;
+    for (s, e) in word_ranges(hay) {
+        if n >= limit {
+            break;
         }
-        let s = i;
-        while i < hay.len() && is_word_byte(hay[i]) {
-            i += 1;
-        }
-        let w = &hay[s..i];
+        let w = &hay[s..e];
         if w.len() >= 2 {
             let h = key(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
             if pair[h / 64] >> (h % 64) & 1 != 0 {
@@ -500,8 +502,7 @@ mod timing {
     #[test]
     #[ignore]
     fn pieces() {
-        let t = std::fs::read_to_string(std::env::var("OFFTOPIC_TEXT").unwrap_or_default())
-            .unwrap_or_else(|_| "Subject: x\nFrom: y\nHello there.\n".repeat(30));
+        let t = crate::guards::timing_text("OFFTOPIC_TEXT");
         let d = super::OffTopic::new();
         let time = crate::guards::time_best;
         time("detect", &mut || d.detect(black_box(&t)));
