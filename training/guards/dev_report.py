@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import examples
 from runner import scan_many
-from train_injection import VAL_PERCENT
-
-
-def is_val(key: str) -> bool:
-    return int(hashlib.sha256(("val" + key).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT
+from train_injection import is_val
 
 
 def main() -> None:

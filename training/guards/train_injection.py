@@ -42,6 +42,11 @@ INJ_FPR = 0.01
 SUS_FPR = 0.03
 
 
+def is_val(fold_key: str) -> bool:
+    """Whether a training text is in the validation carve held out for thresholds."""
+    return int(hashlib.sha256(("val" + fold_key).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT
+
+
 def fnv1a(data: bytes) -> int:
     h = 0xCBF29CE484222325
     for b in data:
@@ -136,9 +141,7 @@ def main() -> None:
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
     src = [s for s, _, _, _ in data]
-    val = np.array(
-        [int(hashlib.sha256(("val" + k).encode()).hexdigest()[:8], 16) % 100 < VAL_PERCENT for *_, k in data]
-    )
+    val = np.array([is_val(k) for *_, k in data])
     print(
         f"{len(texts)} train texts ({int(y.sum())} positive), {int(val.sum())} held for thresholds",
         file=sys.stderr,
