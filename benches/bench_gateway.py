@@ -1,8 +1,10 @@
 """Gateway load benchmark: fixed offered loads (open loop) against `routecore serve` in front of a
 0 ms mock, over loopback. The gateway is pinned to core 0; this process (load generator) and the
 mock to core 1. Reports added latency (gateway path minus direct-to-mock at the same rate, both
-measured from each request's *scheduled* send time, so queueing is counted), achieved throughput,
-errors and server RSS.
+measured from each request's write to the moment its whole answer is in: open loop, a send never
+waits for an answer, so queueing in the gateway is counted), achieved throughput, errors and
+server RSS. The generator sleeps between sends (it must not spin: it shares its CPU with the
+mock); how late its sends go out is reported (`late p99`, direct/via), not folded into latency.
 
 The last column is the gateway's own view: the share of answers whose overhead as the app
 measured it (its ``routecore_overhead_seconds`` histogram, scraped from /metrics around the level)
@@ -60,7 +62,7 @@ class _Conn(asyncio.Protocol):
 
     def __init__(self, pool: list[_Conn]) -> None:
         self.pool, self.buf, self.t = pool, b"", None
-        self.fut: asyncio.Future[int] | None = None
+        self.fut: asyncio.Future[tuple[int, float]] | None = None  # (status, when it was complete)
 
     def connection_made(self, transport: Any) -> None:
         self.t = transport
@@ -76,7 +78,8 @@ class _Conn(asyncio.Protocol):
         if len(self.buf) >= head_end + 4 + size:
             self.buf = self.buf[head_end + 4 + size:]
             if self.fut is not None and not self.fut.done():
-                self.fut.set_result(int(head[9:12]))
+                # The answer is here now, not when the waiting task next runs.
+                self.fut.set_result((int(head[9:12]), time.perf_counter()))
             self.pool.append(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -84,7 +87,7 @@ class _Conn(asyncio.Protocol):
         if self in self.pool:
             self.pool.remove(self)
         if self.fut is not None and not self.fut.done():
-            self.fut.set_result(0)
+            self.fut.set_result((0, time.perf_counter()))
 
 
 @dataclass
@@ -96,32 +99,51 @@ class Level:
     p50_ms: float
     p99_ms: float
     achieved: float
+    late_p99_ms: float  # this client's own lateness: scheduled send -> actual write, p99
+    conns: int = 0  # connections this client opened (to tell them from the gateway's upstream ones)
 
 
-async def _load(port: int, path: str, rate: int, seconds: float, extra: bytes = b"") -> Level:
+async def _load(port: int, path: str, rate: int, seconds: float, extra: bytes = b"",
+                trace: list[tuple[int, float, float, float]] | None = None) -> Level:
+    """``trace``: filled with (seq, scheduled, written, answered) per request, each request
+    carrying its seq in an ``x-bench-seq`` header (bench_gateway_trace.py joins on it)."""
     loop = asyncio.get_running_loop()
     req = (f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
            f"content-length: {len(BODY)}\r\n").encode() + extra + b"\r\n" + BODY
     idle: list[_Conn] = []
     lat: list[float] = []
     codes: list[int] = []
+    late: list[float] = []
     pending: set[asyncio.Task[None]] = set()
+    opened = 0
 
-    async def one(scheduled: float) -> None:
+    async def one(scheduled: float, seq: int) -> None:
+        nonlocal opened
         conn = idle.pop() if idle else None
         while conn is not None and (conn.t is None or conn.t.is_closing()):
             conn = idle.pop() if idle else None
         if conn is None:
             try:
+                opened += 1
                 _, conn = await loop.create_connection(lambda: _Conn(idle), "127.0.0.1", port)
             except OSError:
                 codes.append(0)
                 return
         conn.fut = loop.create_future()
         assert conn.t is not None
-        conn.t.write(req)
-        codes.append(await conn.fut)
-        lat.append(time.perf_counter() - scheduled)
+        data = req if trace is None else req.replace(b"\r\n\r\n", b"\r\nx-bench-seq: %d\r\n\r\n" % seq, 1)
+        written = time.perf_counter()
+        late.append(written - scheduled)
+        conn.t.write(data)
+        code, done_at = await conn.fut
+        codes.append(code)
+        # From the write, not the scheduled time: this loop's timers tick in whole ms, so sends go
+        # out 0-1 ms late (the `late` column), noise that is the generator's, not the path's. The
+        # load stays open-loop (a send never waits for an answer: a busy connection means a new
+        # one), so time queued in the gateway still counts.
+        lat.append(done_at - written)
+        if trace is not None and code:
+            trace.append((seq, scheduled, written, done_at))
 
     n = int(rate * seconds)
     # perf_counter, not loop.time(): uvloop's clock ticks in whole milliseconds.
@@ -130,11 +152,14 @@ async def _load(port: int, path: str, rate: int, seconds: float, extra: bytes = 
     while i < n:
         now = time.perf_counter()
         while i < n and t0 + i / rate <= now:  # fire everything due (sleep granularity ~1 ms)
-            task = loop.create_task(one(t0 + i / rate))
+            task = loop.create_task(one(t0 + i / rate, i))
             pending.add(task)
             task.add_done_callback(pending.discard)
             i += 1
-        await asyncio.sleep(0.0005)
+        # Sleep until the next send is due, at least 1 ms: uvloop's timers count whole
+        # milliseconds and round a shorter delay to 0, which made this loop spin (~200,000
+        # wake-ups/s), taking the CPU it shares with the mock (the mock then waits to be scheduled).
+        await asyncio.sleep(max(0.001, t0 + i / rate - time.perf_counter()))
     if pending:
         await asyncio.wait(pending, timeout=30)
     elapsed = time.perf_counter() - t0
@@ -142,12 +167,20 @@ async def _load(port: int, path: str, rate: int, seconds: float, extra: bytes = 
         if c.t is not None:
             c.t.close()
     lat.sort()
+    late.sort()
     ok = sum(1 for c in codes if c == 200)
-    return Level(rate, n, ok, n - ok, _pct(lat, 0.5), _pct(lat, 0.99), ok / elapsed)
+    return Level(rate, n, ok, n - ok, _pct(lat, 0.5), _pct(lat, 0.99), ok / elapsed, _pct(late, 0.99), opened)
 
 
 def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
+
+
+def _passive_opens() -> int:
+    """TCP connections accepted on this machine so far (/proc/net/snmp): over a level through the
+    gateway, those the mock accepted from the gateway plus those the gateway accepted from us."""
+    lines = [ln.split() for ln in Path("/proc/net/snmp").read_text().splitlines() if ln.startswith("Tcp:")]
+    return int(lines[1][lines[0].index("PassiveOpens")])
 
 
 def _cpu_s(pid: int) -> float:
@@ -167,6 +200,9 @@ class Row:
     # overhead (wall time in the app minus the provider's) exceeded 0.5 / 1 / 2 ms. Time before
     # the app sees a request (kernel queue, uvicorn's parse while the core is elsewhere) is not in it.
     over_ms: tuple[float, float, float] = (float("nan"),) * 3
+    # New gateway -> mock connections per 1,000 answered requests (0 when every call reuses a
+    # pooled connection): machine-wide accepted connections over the level minus the client's own.
+    upstream_new_per_1k: float = float("nan")
 
 
 _OVER_BOUNDS = ("0.0005", "0.001", "0.002")
@@ -194,27 +230,28 @@ def _overhead_buckets(port: int) -> dict[str, float]:
 def measure(port: int, mock_port: int, pid: int, rate: int, seconds: float, extra: bytes = b"") -> Row:
     direct = uvloop.run(_load(mock_port, "/v1/chat/completions", rate, seconds))
     b0 = _overhead_buckets(port)
-    c0, t0 = _cpu_s(pid), time.perf_counter()
+    c0, t0, o0 = _cpu_s(pid), time.perf_counter(), _passive_opens()
     via = uvloop.run(_load(port, "/v1/chat/completions", rate, seconds, extra))
-    cpu, wall = _cpu_s(pid) - c0, time.perf_counter() - t0
+    cpu, wall, opens = _cpu_s(pid) - c0, time.perf_counter() - t0, _passive_opens() - o0
     b1 = _overhead_buckets(port)
     total = b1.get("+Inf", 0.0) - b0.get("+Inf", 0.0)
     over = tuple(1 - (b1.get(le, 0.0) - b0.get(le, 0.0)) / total if total else float("nan")
                  for le in _OVER_BOUNDS)
     return Row(rate, direct, via, _rss_mb(pid), cpu / max(1, via.ok) * 1e6, cpu / wall,
-               (over[0], over[1], over[2]))
+               (over[0], over[1], over[2]), 1000 * max(0, opens - via.conns) / max(1, via.ok))
 
 
 def table(rows: list[Row], title: str) -> str:
     out = [title, f"{'offered':>7} {'achieved':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} "
                   f"{'+p50 ms':>8} {'+p99 ms':>8} {'RSS MB':>6} {'CPU us/req':>10} {'core %':>6} "
-                  f"{'direct ach.':>11} {'own>0.5/1/2 ms %':>17}"]
+                  f"{'direct ach.':>11} {'own>0.5/1/2 ms %':>17} {'new up/1k':>9} {'late p99 d/v':>12}"]
     for r in rows:
         d, v = r.direct, r.via
         own = "/".join(f"{100 * x:.1f}" for x in r.over_ms)
         out.append(f"{r.rate:>7} {v.achieved:>8.0f} {v.errors:>6} {v.p50_ms:>8.2f} {v.p99_ms:>8.2f} "
                    f"{v.p50_ms - d.p50_ms:>8.2f} {v.p99_ms - d.p99_ms:>8.2f} {r.rss_mb:>6.1f} "
-                   f"{r.cpu_us:>10.0f} {100 * r.share:>6.0f} {d.achieved:>11.0f} {own:>17}")
+                   f"{r.cpu_us:>10.0f} {100 * r.share:>6.0f} {d.achieved:>11.0f} {own:>17} "
+                   f"{r.upstream_new_per_1k:>9.1f} {d.late_p99_ms:>5.2f}/{v.late_p99_ms:<6.2f}")
     return "\n".join(out)
 
 
