@@ -274,3 +274,34 @@ def test_waiters_fail_when_the_pool_closes() -> None:
         await held.close()
 
     serve(lambda req: sized(b"ok"), body, max_connections=1)
+
+
+async def read_to_done(pool: H1Pool, url: str, n: int = 2) -> list[bytes]:
+    """``n`` streams, each read up to its ``[DONE]`` event and closed there with drain=True (as
+    Provider.deltas does), the terminator still on its way (the server sends it 5 ms later)."""
+    out: list[bytes] = []
+    for _ in range(n):
+        r = await H1Wire(pool, url, {}).send(b"{}")
+        async for c in r.chunks():
+            out.append(c)
+            if c.endswith(b"data: [DONE]\n\n"):
+                break
+        await r.close(drain=True)
+        await asyncio.sleep(0.05)
+    return out
+
+
+def test_a_stream_closed_at_its_end_event_is_drained_and_its_connection_reused() -> None:
+    parts, srv = serve(lambda req: chunked([b"data: a\n\n", b"data: [DONE]\n\n"]), read_to_done)
+    assert parts == [b"data: a\n\n", b"data: [DONE]\n\n"] * 2 and srv.connections == 1
+
+
+def test_a_drain_that_overruns_or_never_ends_closes_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    # More than framing after the end event: not a connection to hand on.
+    overrun = [b"data: [DONE]\n\n", b"x" * 20_000]
+    _, srv = serve(lambda req: chunked(overrun), read_to_done)
+    assert srv.connections == 2
+    # No terminator within the drain time: closed, the next request connects anew.
+    monkeypatch.setattr("routecore.providers.h1._DRAIN_S", 0.01)
+    _, srv = serve(lambda req: chunked([b"data: [DONE]\n\n"])[:-1], read_to_done)
+    assert srv.connections == 2

@@ -96,6 +96,7 @@ class Provider(ABC):
             # Before the status line every transport failure means "no answer" (httpx-aiohttp maps
             # some resets to ConnectTimeout, so the phase decides, not the exception name).
             raise ConnectFailed(f"{type(exc).__name__} before response", model=self.dep.name) from None
+        ended = False  # the stream's own end event seen: the rest on the wire is framing
         try:
             if resp.status >= 300:
                 raise await self._http_error(resp)
@@ -111,6 +112,7 @@ class Provider(ABC):
                             for d in parser.feed(ev):
                                 yield d
                         if parser.done:
+                            ended = True
                             break
                     else:
                         for ev in decoder.flush():
@@ -140,7 +142,9 @@ class Provider(ABC):
         except httpx.TransportError as exc:
             raise StreamBroken(f"{type(exc).__name__} mid-response", model=self.dep.name) from None
         finally:
-            await resp.close()
+            # Not waiting for the chunked terminator that follows [DONE] (often in the next
+            # segment), but not dropping the connection for it either: drained, it is pooled.
+            await resp.close(drain=ended)
 
     async def _http_error(self, resp: Reply) -> ProviderError:
         raw = await resp.read()

@@ -35,7 +35,7 @@ class Reply(Protocol):
 
     def chunks(self) -> AsyncIterator[bytes]: ...
     async def read(self) -> bytes: ...
-    async def close(self) -> None: ...
+    async def close(self, drain: bool = False) -> None: ...
 
 
 class Wire(Protocol):
@@ -56,8 +56,8 @@ class HttpxReply:
     async def read(self) -> bytes:
         return await self._resp.aread()
 
-    async def close(self) -> None:
-        await self._resp.aclose()
+    async def close(self, drain: bool = False) -> None:
+        await self._resp.aclose()  # httpx decides about its connection itself
 
 
 class HttpxWire:
