@@ -25,6 +25,7 @@ import contextvars
 import gc
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -208,6 +209,46 @@ def test_where_the_time_goes() -> None:
         os.unlink(f.name)
         os.sched_setaffinity(0, set(CPUS))
     print("\n".join(reports))
+
+
+def _ping_pong(same_cpu: bool, n: int = 5000, gap_s: float = 0.002) -> list[float]:
+    """Round trips of one byte over a socketpair to a child process, both idle in between (as
+    at 500 req/s): on this CPU, or on the other one. Microseconds at p50/p90/p99/p99.9."""
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the echo
+        os.sched_setaffinity(0, {CPUS[0] if same_cpu else CPUS[-1]})
+        a.close()
+        while data := b.recv(64):
+            b.send(data)
+        os._exit(0)
+    b.close()
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {CPUS[0]})
+    rtt = []
+    try:
+        for _ in range(n):
+            time.sleep(gap_s)
+            t = time.perf_counter()
+            a.send(b"x")
+            a.recv(64)
+            rtt.append(time.perf_counter() - t)
+    finally:
+        a.close()
+        os.waitpid(pid, 0)
+        os.sched_setaffinity(0, mask)
+    rtt.sort()
+    return [rtt[int(len(rtt) * q)] * 1e6 for q in (0.5, 0.9, 0.99, 0.999)]
+
+
+@pytest.mark.skipif(not TRACE or len(CPUS) < 2, reason="opt-in: ROUTECORE_BENCH_TRACE=1, 2 CPUs")
+def test_cross_cpu_wakeup() -> None:
+    """What one hand-off between the two CPUs costs when the receiver's CPU is idle: the
+    gateway path has four of them (client -> gateway -> mock -> gateway -> client), the direct
+    path none (client and mock share a CPU)."""
+    same, across = _ping_pong(True), _ping_pong(False)
+    print("\nping-pong round trip, µs p50/p90/p99/p99.9: same CPU "
+          + "/".join(f"{x:.0f}" for x in same) + ", across CPUs " + "/".join(f"{x:.0f}" for x in across))
 
 
 if __name__ == "__main__":  # the instrumented gateway: bench_gateway_trace.py DUMP --port N
