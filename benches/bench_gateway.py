@@ -23,7 +23,8 @@ comparison in benches/SERVER.md); ``ROUTECORE_BENCH_SECONDS`` overrides the leve
 ``ROUTECORE_BENCH_RATES`` the levels (e.g. ``500,500,500,500`` to compare CPU/req quickly);
 ``ROUTECORE_BENCH_SERVER_NICE=-10`` (root) raises the server's scheduling priority, approximating
 the dedicated core the targets assume on a machine others are using (say so when quoting it). The
-same load against LiteLLM's proxy: bench_gateway_litellm.py.
+same load against LiteLLM's proxy: bench_gateway_litellm.py; where a request's time goes, segment
+by segment (client, loopback, gateway, mock) and the gateway's GC pauses: bench_gateway_trace.py.
 """
 
 from __future__ import annotations
