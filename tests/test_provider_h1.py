@@ -305,3 +305,19 @@ def test_a_drain_that_overruns_or_never_ends_closes_the_connection(monkeypatch: 
     monkeypatch.setattr("routecore.providers.h1._DRAIN_S", 0.01)
     _, srv = serve(lambda req: chunked([b"data: [DONE]\n\n"])[:-1], read_to_done)
     assert srv.connections == 2
+
+
+def test_at_the_connection_limit_a_draining_connection_gives_way() -> None:
+    async def body(pool: H1Pool, url: str) -> float:
+        r = await H1Wire(pool, url, {}).send(b"{}")
+        async for c in r.chunks():
+            if c.endswith(b"data: [DONE]\n\n"):
+                break
+        await r.close(drain=True)  # the terminator never comes
+        t = asyncio.get_running_loop().time()
+        r = await H1Wire(pool, url, {}).send(b"{}")  # the pool's one slot is the draining one
+        await r.close()
+        return asyncio.get_running_loop().time() - t
+
+    waited, srv = serve(lambda req: chunked([b"data: [DONE]\n\n"])[:-1], body, max_connections=1)
+    assert waited < 0.5 and srv.connections == 2  # not the 1 s drain time

@@ -456,6 +456,13 @@ class H1Pool:
             if idle:
                 idle.pop(0).close()
                 return True
+        # A connection still draining a finished stream's framing gives way to a waiting
+        # request: at the limit, a late terminator must not hold up new calls.
+        for conn in self._open:
+            r = conn.reply
+            if r is not None and r._drain_timer is not None:
+                r._end_drain()  # not complete: closes it
+                return True
         return False
 
     def _sweep(self) -> None:
