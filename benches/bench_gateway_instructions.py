@@ -13,6 +13,9 @@ interpreter); cProfile or a stubbed-router harness does that.
 
     ROUTECORE_BENCH_CALLGRIND=1 pytest benches/bench_gateway_instructions.py -s
     ROUTECORE_BENCH_CALLGRIND_N=300 (requests per dump), ROUTECORE_BENCH_CALLGRIND_REPS=2
+    ROUTECORE_BENCH_CALLGRIND_KEEP=<dir> keeps the dumps there, for
+    `callgrind_annotate --inclusive=yes <dir>/cg.<pid>.<n>` (by C function: uvloop, httptools,
+    orjson, _core, the interpreter)
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ def _total(path: str) -> int:
                     reason="opt-in (ROUTECORE_BENCH_CALLGRIND=1) and needs valgrind")
 def test_instructions_per_proxied_request() -> None:
     mock, _ = pinned_mock()
-    out = tempfile.mkdtemp(prefix="rc-callgrind-")
+    keep = os.environ.get("ROUTECORE_BENCH_CALLGRIND_KEEP")
+    out = keep or tempfile.mkdtemp(prefix="rc-callgrind-")
+    os.makedirs(out, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(_config(mock.url), f)
     port = 20000 + os.getpid() % 20000
@@ -87,4 +92,5 @@ def test_instructions_per_proxied_request() -> None:
         proc.wait(120)
         mock.close()
         os.unlink(f.name)
-        shutil.rmtree(out, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
