@@ -3,11 +3,12 @@ stream of keep-alives can never look like progress to the timeout layer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):
+    # A NamedTuple, not a frozen dataclass: built once per event, and a frozen dataclass'
+    # __init__ sets each field through object.__setattr__ (~2x the cost).
     event: str | None
     data: str
 
@@ -20,7 +21,9 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         buf = self._buf + chunk if self._buf else chunk
-        if b"\r" in buf:
+        # bytes.find, not `in`: `x in bytes` first tries x as an integer, raising and clearing a
+        # TypeError each time (~1,900 instructions, CPython 3.11); this runs per chunk and block.
+        if buf.find(b"\r") >= 0:
             # CRLF and lone CR are legal line ends; keep a trailing CR: it may be half of a CRLF.
             keep = buf.endswith(b"\r")
             body = buf[:-1] if keep else buf
@@ -29,7 +32,7 @@ class SSEDecoder:
         self._buf = blocks.pop()  # what follows the last blank line: an event still arriving
         events: list[SSEEvent] = []
         for block in blocks:
-            if block[:6] == b"data: " and b"\n" not in block:
+            if block[:6] == b"data: " and block.find(b"\n") < 0:
                 # The usual event, one data line: what _parse_block makes of it, 3x quicker.
                 events.append(SSEEvent(None, block[6:].decode("utf-8")))
                 continue

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from routecore.completion import Completion, Usage
 from routecore.server.errors import ApiError
 from routecore.server.http import dumps
-from routecore.server.params import ChatParams
+from routecore.server.params import ChatParams, openai_chat
 
 
 class StreamWriter(Protocol):
@@ -74,8 +74,6 @@ class OpenAIDialect:
     name = "openai"
 
     def parse(self, body: Mapping[str, Any]) -> ChatParams:
-        from routecore.server.params import openai_chat
-
         return openai_chat(body)
 
     def whole(self, c: Completion) -> bytes:
