@@ -70,10 +70,11 @@ class Dispatcher:
             self._providers[model] = p
         return p
 
-    def _call(self, decision: Decision, deadline_ms: float | None, stream_upstream: bool) -> Call:
+    def _call(self, decision: Decision, deadline_ms: float | None, stream_upstream: bool,
+              drains: bool = False) -> Call:
         tier = self.config.tier(decision.tier)
         budget = tier.total_timeout_ms if deadline_ms is None else min(deadline_ms, tier.total_timeout_ms)
-        return Call(self._shared, decision, tier, budget / 1000.0, stream_upstream)
+        return Call(self._shared, decision, tier, budget / 1000.0, stream_upstream, drains)
 
     async def complete(self, decision: Decision, request: ChatRequest, *,
                        deadline_ms: float | None = None, stream_upstream: bool = True,
@@ -81,7 +82,7 @@ class Dispatcher:
         """The whole answer. Upstream streams by default so first-token timeouts and hedging work;
         nothing reaches the caller before the end, so any failure fails over transparently.
         ``route_ms`` (the time routing took) only goes into the decision record."""
-        call = self._call(decision, deadline_ms, stream_upstream)
+        call = self._call(decision, deadline_ms, stream_upstream, drains=True)
         ok = False
         try:
             while True:
@@ -90,7 +91,8 @@ class Dispatcher:
                 for d in live.head:
                     acc.add(d)
                 try:
-                    await drain(live.gen, call.deadline_at, live.attempt.model, acc.add)
+                    # Under the head's timer when it was read inline (one timer for both).
+                    await drain(live.gen, call.deadline_at, live.attempt.model, acc.add, live.timer)
                 except ProviderError as exc:
                     call.failed_after_commit(live, exc)
                     call.abandoned(_out_tokens(acc))

@@ -23,6 +23,7 @@ from routecore.provider_errors import (
 )
 from routecore.providers.base import ChatRequest, Provider
 from routecore.providers.config import Deployment
+from routecore.resilience.attempt_timer import AttemptTimer
 from routecore.resilience.backoff import Backoff
 from routecore.resilience.config import ResiliencePolicy, TierPolicy
 from routecore.resilience.fallback import Candidate, FallbackChain
@@ -64,11 +65,14 @@ class Live:
     started_loop: float  # loop time, for deadlines
     head: list[Delta] = field(default_factory=list)
     task: asyncio.Task[list[Delta]] | None = None
+    # The head's timer, still armed, for the caller to drain the rest under (Call(drains=True),
+    # an attempt read inline); None otherwise.
+    timer: AttemptTimer | None = None
 
 
 class Call:
     def __init__(self, shared: Shared, decision: Decision, tier: TierPolicy, deadline_s: float,
-                 stream_upstream: bool = True) -> None:
+                 stream_upstream: bool = True, drains: bool = False) -> None:
         self.s = shared
         self.decision = decision
         self.tier = tier
@@ -78,6 +82,9 @@ class Call:
         self.deadline_at = self.loop.time() + deadline_s
         self.t0 = time.perf_counter()
         self.stream_upstream = stream_upstream
+        # The caller reads a committed attempt to its end in this task, right away (``drain``):
+        # the head's timer is handed to it instead of arming a second one.
+        self.drains = drains
         self.attempts: list[Attempt] = []
         self.chain = FallbackChain([decision.model, *decision.fallbacks], shared.models,
                                    shared.backoff, shared.policy.refusal_fallback)
@@ -150,12 +157,15 @@ class Call:
                     continuation: bool) -> Live | None:
         p = self.s.policy
         if not (p.hedge and self.stream_upstream and self.chain.has_fresh()):
+            first_at = self._first_token_at(primary)
+            head_timer = AttemptTimer(self.loop, first_at) if self.drains else None
             try:  # nothing to hedge with: no task, no wait set
-                primary.head = await until_useful(primary.gen, self._first_token_at(primary),
-                                                  primary.attempt.model)
+                primary.head = await until_useful(primary.gen, first_at, primary.attempt.model,
+                                                  head_timer)
             except ProviderError as exc:
                 self._failed(primary, exc)
                 return None
+            primary.timer = head_timer
             self._committed(primary)
             return primary
         delay = hedge_delay_s(p.hedge_delay_ms, self.s.health.health(primary.attempt.model),

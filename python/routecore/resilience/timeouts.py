@@ -18,14 +18,20 @@ from routecore.provider_errors import (
     ProviderError,
     TotalTimeout,
 )
+from routecore.resilience.attempt_timer import AttemptTimer
 from routecore.resilience.deadline import timeout_at
 
 
 async def until_useful(gen: AsyncGenerator[Delta, None], first_token_at: float,
-                       model: str) -> list[Delta]:
+                       model: str, timer: AttemptTimer | None = None) -> list[Delta]:
     """Read until the first content/tool-call delta and return everything read so far (ending
     with it). A stream that ends without one is returned whole (an empty answer), unless it ended
-    as a refusal, which is a failure the fallback layer can route around."""
+    as a refusal, which is a failure the fallback layer can route around.
+
+    ``timer``: armed by the caller at ``first_token_at``, for ``drain`` to reuse: it stays armed
+    when the head is returned and is closed on any failure."""
+    if timer is not None:
+        return await _until_useful_timed(gen, timer, model)
     head: list[Delta] = []
     try:
         async with timeout_at(first_token_at):
@@ -37,9 +43,39 @@ async def until_useful(gen: AsyncGenerator[Delta, None], first_token_at: float,
         raise
     except TimeoutError:
         raise FirstTokenTimeout("no useful token before the first-token timeout", model=model) from None
+    return _refused_or(head, model)
+
+
+def _refused_or(head: list[Delta], model: str) -> list[Delta]:
     if any(d.finish_reason == "content_filter" for d in head):
         raise ContentPolicyRefusal("refused by the provider's content filter", model=model)
     return head
+
+
+async def _until_useful_timed(gen: AsyncGenerator[Delta, None], timer: AttemptTimer,
+                              model: str) -> list[Delta]:
+    head: list[Delta] = []
+    ok = False
+    try:
+        timer.start_read()
+        try:
+            async for d in gen:
+                head.append(d)
+                if d.useful:
+                    break
+        except asyncio.CancelledError:
+            if timer.end_read():
+                raise FirstTokenTimeout("no useful token before the first-token timeout",
+                                        model=model) from None
+            raise
+        finally:
+            timer.end_read()  # no-op after the line above
+        head = _refused_or(head, model)
+        ok = True
+        return head
+    finally:
+        if not ok:
+            timer.close()
 
 
 class _StreamDeadline:
@@ -103,9 +139,26 @@ async def follow(gen: AsyncGenerator[Delta, None], deadline_at: float,
 
 
 async def drain(gen: AsyncGenerator[Delta, None], deadline_at: float, model: str,
-                sink: Callable[[Delta], None]) -> None:
+                sink: Callable[[Delta], None], timer: AttemptTimer | None = None) -> None:
     """Read a committed stream to its end in this task under one timer (``follow`` needs a timer
-    per read because its caller runs between reads; here nobody does, so one suffices)."""
+    per read because its caller runs between reads; here nobody does, so one suffices).
+    ``timer``: the one ``until_useful`` read the head under, now for ``deadline_at``; closed here."""
+    if timer is not None:
+        try:
+            timer.then(deadline_at)
+            timer.start_read()
+            try:
+                async for d in gen:
+                    sink(d)
+            except asyncio.CancelledError:
+                if timer.end_read():
+                    raise TotalTimeout("deadline passed while streaming", model=model) from None
+                raise
+            finally:
+                timer.end_read()
+        finally:
+            timer.close()
+        return
     try:
         async with timeout_at(deadline_at):
             async for d in gen:
