@@ -178,7 +178,9 @@ class RouterMetrics:
                     else [(a.hedge, a.outcome, a.model, a.error_kind) for a in atts])
         self._count(
             self._tenant(d.tenant or "default"), str(d.tier), str(d.capability), completion.model,
-            "truncated" if completion.truncated else "ok", d.request_id, route_ms,
+            # completion.id is the decision's request id, already a string (the core formats
+            # a new one on every Decision.request_id read).
+            "truncated" if completion.truncated else "ok", completion.id, route_ms,
             completion.latency_ms, completion.ttft_ms, cost_usd, u.input_tokens, u.output_tokens,
             attempts, completion.model,
         )

@@ -57,6 +57,9 @@ class _Conn(asyncio.Protocol):
     def __init__(self, pool: H1Pool, key: tuple[str, str, int]) -> None:
         self.pool = pool
         self.key = key
+        # Made in its loop's protocol factory. Kept: on 3.11 every get_running_loop() is a
+        # getpid syscall, and a request waits on its reply ~4 times.
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
@@ -228,7 +231,7 @@ class H1Reply:
                 w.set_result(None)
 
     async def _wait(self) -> None:
-        self._waiter = w = asyncio.get_running_loop().create_future()
+        self._waiter = w = self._conn.loop.create_future()
         try:
             await w
         finally:
@@ -276,7 +279,7 @@ class H1Reply:
         if drain and reusable and not self.complete and not self._eof_body and conn.reply is self:
             self._chunks.clear()
             self._size = 0
-            self._drain_timer = asyncio.get_running_loop().call_later(_DRAIN_S, self._end_drain)
+            self._drain_timer = conn.loop.call_later(_DRAIN_S, self._end_drain)
             if self._paused and conn.transport is not None:
                 self._paused = False
                 conn.transport.resume_reading()

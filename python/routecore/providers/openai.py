@@ -114,7 +114,8 @@ class _OpenAIStream(StreamParser):
             err = self._p.classify(500, obj, None)
             err.model = self._p.dep.name
             raise err
-        usage = _usage(obj.get("usage"))
+        raw_usage = obj.get("usage")
+        usage = None if raw_usage is None else _usage(raw_usage)  # most events carry none
         choices = obj.get("choices")
         if not choices:
             return [Delta(usage=usage)] if usage is not None else []
