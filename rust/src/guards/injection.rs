@@ -15,6 +15,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::shape::{code_block, fake_dialogue, question_burst};
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
@@ -269,6 +270,9 @@ impl InjectionDetector {
                 || self.offtopic.detect(text)
                 || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);
+        fired[S_CODE] = code_block(text);
+        fired[S_DIALOGUE] = fake_dialogue(text);
+        fired[S_BURST] = question_burst(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);
         }
@@ -303,7 +307,8 @@ impl InjectionDetector {
             None => {
                 let miss: f32 = idx
                     .iter()
-                    .filter(|&&k| !(S_OBF_FIRST..S_DOCUMENT).contains(&k))
+                    // Shape signals (`shape.rs`) mean little without the model's weights.
+                    .filter(|&&k| !(S_OBF_FIRST..S_DOCUMENT).contains(&k) && k < S_CODE)
                     .map(|_| 1.0 - FALLBACK)
                     .product();
                 (1.0 - miss, 0.3, 0.6)

@@ -21,6 +21,7 @@ mod pii;
 mod quoted;
 mod search;
 mod secrets;
+mod shape;
 mod suffix;
 mod text;
 mod words;
