@@ -10,6 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
 use super::encoded;
+use super::framed::framed_middle;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
@@ -264,9 +265,16 @@ impl InjectionDetector {
         // Directives about the answer are ordinary from the user but not inside pasted
         // content, so they count here only (no signal of their own for the model).
         // So are requests that share no word with the document around them (`offtopic`).
+        // A directive on the first or last line of a document the user framed ("Summarise
+        // this email; in your response, …") is the user's own: only the lines between count.
+        let mut inner_directive = |mid: &str| {
+            inner.fill(mid);
+            tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+            output_directive(inner_toks)
+        };
         fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
             && (instructive.iter().any(|&s| fired[s])
-                || output_directive(toks)
+                || output_directive(toks) && framed_middle(text).is_none_or(&mut inner_directive)
                 || self.offtopic.detect(text)
                 || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);

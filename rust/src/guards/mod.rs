@@ -11,6 +11,7 @@ mod contact;
 mod context;
 mod directive;
 mod encoded;
+mod framed;
 mod injection;
 mod model;
 mod normalize;
