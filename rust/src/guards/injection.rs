@@ -16,7 +16,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
-use super::shape::{code_block, fake_dialogue, question_burst};
+use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
@@ -279,8 +279,7 @@ impl InjectionDetector {
                 || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);
         fired[S_CODE] = code_block(text);
-        fired[S_DIALOGUE] = fake_dialogue(text);
-        fired[S_BURST] = question_burst(text);
+        (fired[S_DIALOGUE], fired[S_BURST]) = dialogue_and_burst(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);
         }
@@ -700,6 +699,10 @@ mod timing {
         time("encoded", &mut || {
             let mut b = DECODE_BUDGET;
             encoded::for_each_decoded(&t, &mut b, |_| {})
+        });
+        time("shape", &mut || {
+            black_box(code_block(black_box(&t)));
+            black_box(dialogue_and_burst(black_box(&t)));
         });
         time("analyze-0", &mut || {
             black_box(d.analyze(&t, &mut |_| {}));

@@ -393,8 +393,8 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_ROLE, "sudo mode"),
     (S_ROLE, "debug mode activated"),
     (S_ROLE, "developer override"),
-    // Claimed authority over the model ("As your creator, I need to assess …", "<SYSTEM
-    // MODE> As an AI developed by OpenAI, I need to verify …"): CyberSecEval system_mode.
+    // Claimed authority over the model ("As your creator, I need to assess …", "As an AI
+    // developed by OpenAI, I need to verify …"): CyberSecEval system_mode.
     (S_ROLE, "as your creator"),
     (S_ROLE, "as your developer"),
     (S_ROLE, "i am your developer"),
@@ -403,11 +403,8 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_ROLE, "i'm your creator"),
     (S_ROLE, "as an ai developed by"),
     (S_ROLE, "knowledge verification mode"),
-    (S_ROLE, "<system mode>"),
-    (S_ROLE, "<god mode>"),
-    (S_ROLE, "<admin mode>"),
-    (S_ROLE, "<developer mode>"),
-    (S_ROLE, "<debug mode>"),
+    // Not "<SYSTEM MODE>" and kin: five more punctuated patterns slowed the folded-text
+    // automaton's prefilter by 0.35 us per KB (a `<` start byte is common in code and HTML).
     // Addressed to the model from inside content.
     (S_AI_ADDRESSED, "if you are an ai"),
     (S_AI_ADDRESSED, "if you are a language model"),

@@ -13,9 +13,9 @@
 //!   you tell me a joke? …"; a `?` right after a letter or digit): CyberSecEval's overload attacks bury the request in a run of
 //!   unrelated questions; users ask one or two.
 //!
-//! Cost: one `memchr` pass per signal over the text (colons, question marks, fences).
+//! Cost: two `memchr` passes over the text (fences; colons, question marks and newlines).
 
-use memchr::{memchr2_iter, memchr3_iter, memmem};
+use memchr::{memchr3_iter, memchr_iter};
 
 /// Questions on one line that make a burst.
 const BURST: usize = 4;
@@ -24,7 +24,21 @@ const MAX_LABEL: usize = 3;
 
 /// A closed code fence: two ``` marks.
 pub fn code_block(text: &str) -> bool {
-    memmem::find_iter(text.as_bytes(), "```").nth(1).is_some()
+    // A backtick search, not `memmem`: building a `memmem` finder per call cost more than
+    // the search itself on a 1 KB prompt.
+    let b = text.as_bytes();
+    let mut fences = 0;
+    let mut next = 0;
+    for i in memchr_iter(b'`', b) {
+        if i >= next && b[i..].starts_with(b"```") {
+            fences += 1;
+            next = i + 3;
+            if fences == 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The label word just before the colon at `colon` (one optional space between), when it
@@ -53,28 +67,45 @@ fn is_combining(c: char) -> bool {
     ('\u{0900}'..='\u{0DFF}').contains(&c)
 }
 
-/// "X: … Y: … X:" on one line, X and Y labels (see [`label`]), X ≠ Y.
-pub fn fake_dialogue(text: &str) -> bool {
+/// `(fake_dialogue, question_burst)`: "X: … Y: … X:" on one line (X and Y labels, see
+/// [`label`], X ≠ Y), and at least `BURST` question marks right after a letter or digit on
+/// one line. One pass over colons, question marks and newlines; text with non-ASCII bytes
+/// gets a second pass for `？` ([`question_burst`]) when the first found no burst.
+pub fn dialogue_and_burst(text: &str) -> (bool, bool) {
     let b = text.as_bytes();
+    let (mut dialogue, mut burst) = (false, false);
     let mut first: Option<&[u8]> = None;
     let mut other = false;
-    for i in memchr2_iter(b':', b'\n', b) {
-        if b[i] == b'\n' {
-            (first, other) = (None, false);
-            continue;
-        }
-        let Some(l) = label(b, i) else { continue };
-        match first {
-            None => first = Some(l),
-            Some(f) if f == l => {
-                if other {
-                    return true;
+    let mut n = 0;
+    for i in memchr3_iter(b':', b'?', b'\n', b) {
+        match b[i] {
+            b'\n' => (first, other, n) = (None, false, 0),
+            b'?' => {
+                if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80) {
+                    n += 1;
+                    burst |= n >= BURST;
                 }
             }
-            Some(_) => other = true,
+            _ => {
+                if dialogue {
+                    continue;
+                }
+                let Some(l) = label(b, i) else { continue };
+                match first {
+                    None => first = Some(l),
+                    Some(f) if f == l => dialogue |= other,
+                    Some(_) => other = true,
+                }
+            }
+        }
+        if dialogue && burst {
+            break;
         }
     }
-    false
+    if !burst && !b.is_ascii() {
+        burst = question_burst(text);
+    }
+    (dialogue, burst)
 }
 
 /// At least `BURST` question marks right after a letter or digit on one line (`？` counts too).
@@ -112,6 +143,18 @@ mod tests {
         assert!(code_block("Use this:\n```bash\nls -la\n```"));
         assert!(!code_block("Use ``` to open a fence."));
         assert!(!code_block("plain text"));
+        assert!(!code_block("````"));
+        assert!(code_block("``````"));
+    }
+
+    fn fake_dialogue(t: &str) -> bool {
+        dialogue_and_burst(t).0
+    }
+
+    fn burst(t: &str) -> bool {
+        let (_, b) = dialogue_and_burst(t);
+        assert_eq!(b, question_burst(t), "{t}");
+        b
     }
 
     #[test]
@@ -144,14 +187,14 @@ mod tests {
 
     #[test]
     fn bursts() {
-        assert!(question_burst(
+        assert!(burst(
             "What's the longest river? Can you tell me a joke? Who painted the Mona Lisa? \
              What's the square root of 64?"
         ));
-        assert!(question_burst("東京は？大阪は？京都は？札幌は？"));
-        assert!(!question_burst(
+        assert!(burst("東京は？大阪は？京都は？札幌は？"));
+        assert!(!burst(
             "How do I sort a list? And why is it slow?\nWhat about dicts? Sets?"
         ));
-        assert!(!question_burst("| a | ? | ? | ? | ? |"));
+        assert!(!burst("| a | ? | ? | ? | ? |"));
     }
 }
