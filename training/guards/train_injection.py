@@ -142,6 +142,12 @@ BOOST = {
     "mmlu": 2.0,
     "llmrouter_9model": 2.0,
     "jailbreakbench": 1.0,
+    # The strong rules catch the attacked BIPIA code answers (47/47 on the training split);
+    # at full weight the model learned forum-answer n-grams as attack evidence (fenced code
+    # answers scored 0.8-0.99). Out of fold (oof_report.py), weight 1 / 0.5 / 0.3 / 0.1 / 0:
+    # handwritten_benign FPR 7.4 / 7.0 / 6.6 / 6.2 / 7.0%, handwritten_injection recall
+    # 67.1 / 66.4 / 67.9 / 65.7 / 69.3%, bipia_code_attacked 100% except 93.6% at 0.
+    "bipia_code_attacked": 0.3,
 }
 
 
