@@ -13,9 +13,9 @@
 //!   you tell me a joke? …"; a `?` right after a letter or digit): CyberSecEval's overload attacks bury the request in a run of
 //!   unrelated questions; users ask one or two.
 //!
-//! Cost: two `memchr` passes over the text (fences; colons, question marks and newlines).
+//! Cost: two `memchr` passes over the text (backticks; colons and question marks).
 
-use memchr::{memchr3_iter, memchr_iter};
+use memchr::{memchr, memchr2_iter, memchr3_iter, memchr_iter};
 
 /// Questions on one line that make a burst.
 const BURST: usize = 4;
@@ -68,48 +68,67 @@ fn is_combining(c: char) -> bool {
 }
 
 /// `(fake_dialogue, question_burst)`: "X: … Y: … X:" on one line (X and Y labels, see
-/// [`label`], X ≠ Y), and at least `BURST` question marks right after a letter or digit on
-/// one line. One pass over colons, question marks and newlines; text with non-ASCII bytes
-/// gets a second pass for `？` ([`question_burst`]) when the first found no burst.
+/// [`label`], X ≠ Y), and at least `BURST` question marks (`?` right after a letter or
+/// digit, or `？`) on one line. One pass over colons and question marks; a line break is
+/// found in the gap since the previous hit, not by stopping at every newline (code and
+/// lists have one every few bytes, and each stop restarts the vector search: stopping at
+/// newlines cost 0.9 us on a 1 KB code prompt).
 pub fn dialogue_and_burst(text: &str) -> (bool, bool) {
     let b = text.as_bytes();
     let (mut dialogue, mut burst) = (false, false);
     let mut first: Option<&[u8]> = None;
     let mut other = false;
-    let mut n = 0;
-    for i in memchr3_iter(b':', b'?', b'\n', b) {
+    let (mut n, mut last) = (0, 0);
+    let mut visit = |i: usize| {
+        if memchr(b'\n', &b[last..i]).is_some() {
+            (first, other, n) = (None, false, 0);
+        }
+        last = i;
         match b[i] {
-            b'\n' => (first, other, n) = (None, false, 0),
             b'?' => {
                 if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80) {
                     n += 1;
-                    burst |= n >= BURST;
                 }
             }
+            b':' => {
+                if let (false, Some(l)) = (dialogue, label(b, i)) {
+                    match first {
+                        None => first = Some(l),
+                        Some(f) if f == l => dialogue |= other,
+                        Some(_) => other = true,
+                    }
+                }
+            }
+            // 0x9F ends the UTF-8 of U+FF1F `？` (EF BC 9F); other 0x9F bytes are not it.
             _ => {
-                if dialogue {
-                    continue;
-                }
-                let Some(l) = label(b, i) else { continue };
-                match first {
-                    None => first = Some(l),
-                    Some(f) if f == l => dialogue |= other,
-                    Some(_) => other = true,
+                if i >= 2 && b[i - 2] == 0xEF && b[i - 1] == 0xBC {
+                    n += 1;
                 }
             }
         }
-        if dialogue && burst {
-            break;
+        burst |= n >= BURST;
+        dialogue && burst
+    };
+    if b.is_ascii() {
+        for i in memchr2_iter(b':', b'?', b) {
+            if visit(i) {
+                break;
+            }
         }
-    }
-    if !burst && !b.is_ascii() {
-        burst = question_burst(text);
+    } else {
+        for i in memchr3_iter(b':', b'?', 0x9F, b) {
+            if visit(i) {
+                break;
+            }
+        }
     }
     (dialogue, burst)
 }
 
-/// At least `BURST` question marks right after a letter or digit on one line (`？` counts too).
-pub fn question_burst(text: &str) -> bool {
+/// At least `BURST` question marks right after a letter or digit on one line (`？` counts
+/// too), stopping at every newline: the plain form of the burst test, kept as its oracle.
+#[cfg(test)]
+fn question_burst(text: &str) -> bool {
     let b = text.as_bytes();
     let mut n = 0;
     // 0x9F ends the UTF-8 of U+FF1F `？` (EF BC 9F); other 0x9F bytes are skipped below.
@@ -196,5 +215,43 @@ mod tests {
             "How do I sort a list? And why is it slow?\nWhat about dicts? Sets?"
         ));
         assert!(!burst("| a | ? | ? | ? | ? |"));
+    }
+
+    /// The line-by-line form of the dialogue test (its oracle).
+    fn dialogue_by_lines(t: &str) -> bool {
+        let b = t.as_bytes();
+        let mut start = 0;
+        for line in t.split('\n') {
+            let (mut first, mut other): (Option<&[u8]>, bool) = (None, false);
+            for (k, _) in line.match_indices(':') {
+                let Some(l) = label(b, start + k) else {
+                    continue;
+                };
+                match first {
+                    None => first = Some(l),
+                    Some(f) if f == l && other => return true,
+                    Some(f) if f == l => {}
+                    Some(_) => other = true,
+                }
+            }
+            start += line.len() + 1;
+        }
+        false
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_matches_the_line_by_line_forms(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "Q: ", "A: ", "В: ", "R : ", "?", "？", "\n", "word ", "x?", "1?", " ? ",
+                ":", "東京", "no: ", "http://", "🙂", "Hỏi: ",
+            ]),
+            0..40,
+        )) {
+            let t: String = parts.concat();
+            let (d, b) = dialogue_and_burst(&t);
+            proptest::prop_assert_eq!(b, question_burst(&t), "{:?}", t);
+            proptest::prop_assert_eq!(d, dialogue_by_lines(&t), "{:?}", t);
+        }
     }
 }
