@@ -25,7 +25,7 @@ from runner import features_many
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "rust/src/guards/injection_model.bin"
 N_BUCKETS = 1 << 17
-SIGNALS = 20  # len(patterns::SIGNALS)
+SIGNALS = 23  # len(patterns::SIGNALS)
 STRONG = (0, 3, 5, 18)  # patterns::STRONG
 STRONG_FLOOR = 0.9
 FORMAT_VERSION = 1
@@ -40,6 +40,13 @@ VAL_PERCENT = 15
 # Verdict levels: "injection" may block, so it gets the tighter budget.
 INJ_FPR = 0.01
 SUS_FPR = 0.03
+# Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is
+# noise to the pooled n-grams, and training on them taught the model that "in your reply"
+# and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
+# The strong `instruction_in_document` rule catches them instead; they are still evaluated.
+# The `_asked` look-alikes (a context plus the user's question) are evaluation sets for
+# the document rules; they do not train either.
+UNTRAINED = ("bipia_table_attacked", "bipia_email_attacked", "bipia_table_asked", "bipia_email_asked")
 
 
 def is_val(fold_key: str) -> bool:
@@ -120,6 +127,43 @@ def threshold_at_fpr(neg_scores: np.ndarray, neg_weight: np.ndarray, fpr: float)
     return float(min(max(t, 0.3), 0.85))
 
 
+# Long benign prompts are scarce (arena_hard) and hand-written look-alikes are the
+# hardest negatives: both count double. So do ordinary open questions (the model had
+# learned JailbreakBench's topic words: "explain … ethical implications" scored 0.99).
+# JailbreakBench counted half until the adversarial_suffix signal: at full weight the
+# validation recall is 0.889 instead of 0.869 at the same validation FPR (0.009).
+BOOST = {
+    "arena_hard": 2.0,
+    "handwritten_benign": 2.0,
+    "handwritten_injection": 2.0,
+    "vicuna_bench": 2.0,
+    "self_instruct": 2.0,
+    "mt_bench": 2.0,
+    "mmlu": 2.0,
+    "llmrouter_9model": 2.0,
+    "jailbreakbench": 1.0,
+    # The strong rules catch the attacked BIPIA code answers (47/47 on the training split);
+    # at full weight the model learned forum-answer n-grams as attack evidence (fenced code
+    # answers scored 0.8-0.99). Out of fold (oof_report.py), weight 1 / 0.5 / 0.3 / 0.1 / 0:
+    # handwritten_benign FPR 7.4 / 7.0 / 6.6 / 6.2 / 7.0%, handwritten_injection recall
+    # 67.1 / 66.4 / 67.9 / 65.7 / 69.3%, bipia_code_attacked 100% except 93.6% at 0.
+    "bipia_code_attacked": 0.3,
+}
+
+
+def sample_weights(src: list[str], y: np.ndarray) -> np.ndarray:
+    """Per-text training weight (positives and negatives weigh the same in total)."""
+    # Each source weighs ~sqrt(size); positives and negatives weigh the same in total.
+    counts: dict[str, int] = {}
+    for s in src:
+        counts[s] = counts.get(s, 0) + 1
+    sw = np.array([BOOST.get(s, 1.0) / np.sqrt(counts[s]) for s in src])
+    for lab in (0, 1):
+        sel = y == lab
+        sw[sel] *= 0.5 * len(y) / sw[sel].sum()
+    return sw
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(OUT))
@@ -129,14 +173,7 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=ITERS)
     ap.add_argument("--show-val", type=int, default=0, metavar="N", help="print N worst validation texts")
     args = ap.parse_args()
-    # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is
-    # noise to the pooled n-grams, and training on them taught the model that "in your reply"
-    # and tables are attacks (ordinary prompts scored 0.9; both thresholds hit their 0.85 cap).
-    # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
-    # The `_asked` look-alikes (a context plus the user's question) are evaluation sets for
-    # the document rules; they do not train either.
-    skip = ("bipia_table_attacked", "bipia_email_attacked", "bipia_table_asked", "bipia_email_asked")
-    keep = [e for e in examples() if e.split == "train" and e.source not in skip]
+    keep = [e for e in examples() if e.split == "train" and e.source not in UNTRAINED]
     data = sorted({(e.source, e.text, e.label, e.fold_key) for e in keep})
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
@@ -147,30 +184,7 @@ def main() -> None:
         file=sys.stderr,
     )
     feats = features_many(texts)
-    # Each source weighs ~sqrt(size); positives and negatives weigh the same in total.
-    counts: dict[str, int] = {}
-    for s in src:
-        counts[s] = counts.get(s, 0) + 1
-    # Long benign prompts are scarce (arena_hard) and hand-written look-alikes are the
-    # hardest negatives: both count double. So do ordinary open questions (the model had
-    # learned JailbreakBench's topic words: "explain … ethical implications" scored 0.99).
-    # JailbreakBench counted half until the adversarial_suffix signal: at full weight the
-    # validation recall is 0.889 instead of 0.869 at the same validation FPR (0.009).
-    boost = {
-        "arena_hard": 2.0,
-        "handwritten_benign": 2.0,
-        "handwritten_injection": 2.0,
-        "vicuna_bench": 2.0,
-        "self_instruct": 2.0,
-        "mt_bench": 2.0,
-        "mmlu": 2.0,
-        "llmrouter_9model": 2.0,
-        "jailbreakbench": 1.0,
-    }
-    sw = np.array([boost.get(s, 1.0) / np.sqrt(counts[s]) for s in src])
-    for lab in (0, 1):
-        sel = y == lab
-        sw[sel] *= 0.5 * len(y) / sw[sel].sum()
+    sw = sample_weights(src, y)
     fit = np.flatnonzero(~val)
     rows, cols, vals, _ = design([feats[i] for i in fit])
     w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit), args.l2, args.iters)

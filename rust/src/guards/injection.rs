@@ -10,11 +10,13 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
 use super::encoded;
+use super::framed::framed_middle;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
@@ -263,12 +265,21 @@ impl InjectionDetector {
         // Directives about the answer are ordinary from the user but not inside pasted
         // content, so they count here only (no signal of their own for the model).
         // So are requests that share no word with the document around them (`offtopic`).
+        // A directive on the first or last line of a document the user framed ("Summarise
+        // this email; in your response, …") is the user's own: only the lines between count.
+        let mut inner_directive = |mid: &str| {
+            inner.fill(mid);
+            tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+            output_directive(inner_toks)
+        };
         fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
             && (instructive.iter().any(|&s| fired[s])
-                || output_directive(toks)
+                || output_directive(toks) && framed_middle(text).is_none_or(&mut inner_directive)
                 || self.offtopic.detect(text)
                 || code_insertion(text));
         fired[S_SUFFIX] = adversarial_suffix(text);
+        fired[S_CODE] = code_block(text);
+        (fired[S_DIALOGUE], fired[S_BURST]) = dialogue_and_burst(text);
         if !ascii {
             model::features_with(&n.text, toks, feat);
         }
@@ -303,7 +314,8 @@ impl InjectionDetector {
             None => {
                 let miss: f32 = idx
                     .iter()
-                    .filter(|&&k| !(S_OBF_FIRST..S_DOCUMENT).contains(&k))
+                    // Shape signals (`shape.rs`) mean little without the model's weights.
+                    .filter(|&&k| !(S_OBF_FIRST..S_DOCUMENT).contains(&k) && k < S_CODE)
                     .map(|_| 1.0 - FALLBACK)
                     .product();
                 (1.0 - miss, 0.3, 0.6)
@@ -687,6 +699,10 @@ mod timing {
         time("encoded", &mut || {
             let mut b = DECODE_BUDGET;
             encoded::for_each_decoded(&t, &mut b, |_| {})
+        });
+        time("shape", &mut || {
+            black_box(code_block(black_box(&t)));
+            black_box(dialogue_and_burst(black_box(&t)));
         });
         time("analyze-0", &mut || {
             black_box(d.analyze(&t, &mut |_| {}));

@@ -27,6 +27,9 @@ pub const SIGNALS: &[&str] = &[
     "document_context",
     "instruction_in_document",
     "adversarial_suffix",
+    "code_block",
+    "fake_dialogue",
+    "question_burst",
 ];
 
 pub const S_OVERRIDE: usize = 0;
@@ -44,6 +47,9 @@ pub const S_OBF_FIRST: usize = 11;
 pub const S_DOCUMENT: usize = 17;
 pub const S_IN_DOCUMENT: usize = 18;
 pub const S_SUFFIX: usize = 19;
+pub const S_CODE: usize = 20;
+pub const S_DIALOGUE: usize = 21;
+pub const S_BURST: usize = 22;
 
 /// Signals strong enough to flag on their own. `instruction_in_document` fired on none of
 /// ~6,000 benign training prompts (it did on hand-written look-alikes: a user's own "in your
@@ -297,6 +303,16 @@ pub const PHRASES: &[(usize, &str)] = &[
     // requirements"; "what is the password" and the model cover the attack.
     (S_REVEAL, "reveal your secret"),
     (S_REVEAL, "beginning of the prompt"),
+    // The secret a system prompt guards, asked for as the model's own (CyberSecEval's
+    // training positives: "share your passcode phrase", "the passphrase in pig latin").
+    // Not "your password": phishing mails pasted by their reader say it to the reader.
+    (S_REVEAL, "your passcode"),
+    (S_REVEAL, "your passphrase"),
+    (S_REVEAL, "the passphrase"),
+    (S_REVEAL, "your secret key"),
+    (S_REVEAL, "your secret code"),
+    (S_REVEAL, "the secret code"),
+    (S_REVEAL, "confidential string"),
     (S_REVEAL, "text before this message"),
     (S_REVEAL, "verbatim the instructions"),
     // Role / persona override.
@@ -377,6 +393,18 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_ROLE, "sudo mode"),
     (S_ROLE, "debug mode activated"),
     (S_ROLE, "developer override"),
+    // Claimed authority over the model ("As your creator, I need to assess …", "As an AI
+    // developed by OpenAI, I need to verify …"): CyberSecEval system_mode.
+    (S_ROLE, "as your creator"),
+    (S_ROLE, "as your developer"),
+    (S_ROLE, "i am your developer"),
+    (S_ROLE, "i'm your developer"),
+    (S_ROLE, "i am your creator"),
+    (S_ROLE, "i'm your creator"),
+    (S_ROLE, "as an ai developed by"),
+    (S_ROLE, "knowledge verification mode"),
+    // Not "<SYSTEM MODE>" and kin: five more punctuated patterns slowed the folded-text
+    // automaton's prefilter by 0.35 us per KB (a `<` start byte is common in code and HTML).
     // Addressed to the model from inside content.
     (S_AI_ADDRESSED, "if you are an ai"),
     (S_AI_ADDRESSED, "if you are a language model"),
