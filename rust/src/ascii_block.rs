@@ -71,6 +71,29 @@ pub fn classify(blk: &[u8; BLOCK]) -> Masks {
     }
 }
 
+/// Base64 bytes of a block (standard and URL-safe alphabets: `A-Za-z0-9+/-_`), for the
+/// guards' encoded-blob search.
+#[inline]
+pub fn base64(blk: &[u8; BLOCK]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is always available on x86_64.
+        unsafe { sse2::base64(blk) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        base64_portable(blk)
+    }
+}
+
+/// `base64`, one byte at a time (the reference).
+pub fn base64_portable(blk: &[u8; BLOCK]) -> u64 {
+    blk.iter().enumerate().fold(0, |m, (i, &c)| {
+        let yes = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        m | u64::from(yes) << i
+    })
+}
+
 /// A block's bytes as word hashing reads them: ASCII letters lower-cased, digits folded to
 /// `0`, every other byte unchanged; eight zero bytes of padding let a `u64` load start at any
 /// byte of the block.
@@ -176,6 +199,21 @@ mod sse2 {
     }
 
     #[target_feature(enable = "sse2")]
+    pub unsafe fn base64(blk: &[u8; BLOCK]) -> u64 {
+        let mut m = 0;
+        for k in 0..BLOCK / 16 {
+            // SAFETY: `blk` has 64 bytes; this reads bytes 16k..16k+16 (unaligned load).
+            let x = _mm_loadu_si128(blk.as_ptr().add(16 * k).cast());
+            let folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
+            let alnum = _mm_or_si128(range(folded, b'a', b'z'), range(x, b'0', b'9'));
+            let plus_slash = _mm_or_si128(eq(x, b'+'), eq(x, b'/'));
+            let url = _mm_or_si128(eq(x, b'-'), eq(x, b'_'));
+            m |= bits(_mm_or_si128(alnum, _mm_or_si128(plus_slash, url))) << (16 * k);
+        }
+        m
+    }
+
+    #[target_feature(enable = "sse2")]
     pub unsafe fn fold_words(blk: &[u8; BLOCK]) -> [u8; BLOCK + 8] {
         let mut out = [0u8; BLOCK + 8];
         for k in 0..BLOCK / 16 {
@@ -272,6 +310,13 @@ mod tests {
             let mut blk = [0u8; BLOCK];
             blk.copy_from_slice(&v);
             prop_assert_eq!(fold_words(&blk), fold_words_portable(&blk));
+        }
+
+        #[test]
+        fn base64_matches_portable(v in proptest::collection::vec(any::<u8>(), 64)) {
+            let mut blk = [0u8; BLOCK];
+            blk.copy_from_slice(&v);
+            prop_assert_eq!(base64(&blk), base64_portable(&blk));
         }
 
         #[test]

@@ -1,6 +1,8 @@
 //! Finds base64 / hex blobs, decodes them and hands printable text to a callback, so
 //! instructions smuggled as `aWdub3Jl…` are rescanned. A byte budget keeps it linear.
 
+use crate::ascii_block;
+
 const MIN_B64: usize = 16;
 const MIN_HEX: usize = 16;
 
@@ -99,10 +101,7 @@ pub fn for_each_decoded(text: &str, budget: &mut usize, mut f: impl FnMut(&str))
         // base64 bytes in the next 64 from a mask (bit p of `long`: bytes p..p+16 are all
         // base64), instead of measuring every word-length run with a mispredicted loop.
         let n = (bytes.len() - i).min(64);
-        let mut m = 0u64;
-        for (j, &b) in bytes[i..i + n].iter().enumerate() {
-            m |= u64::from(B64[usize::from(b)] != 0xFF) << j;
-        }
+        let m = ascii_block::base64(&ascii_block::load(bytes, i)) & ascii_block::valid(n);
         let mut long = m & (m >> 1);
         long &= long >> 2;
         long &= long >> 4;

@@ -215,13 +215,8 @@ impl InjectionDetector {
             inner_squashed,
         } = s;
         n.fill(text);
-        // ASCII text (most prompts) gets its features in the tokenising pass.
-        let ascii = n.text.is_ascii();
-        if ascii {
-            tokenize_features(&n.text, &self.vocab, toks, squashed, feat);
-        } else {
-            tokenize(&n.text, &self.vocab, toks, squashed);
-        }
+        // Words and the model's features in one pass.
+        tokenize_features(&n.text, &self.vocab, toks, squashed, feat);
         let markers = self.rules(n, toks, squashed, &mut fired);
         let mut budget = DECODE_BUDGET;
         encoded::for_each_decoded(text, &mut budget, |decoded| {
@@ -280,9 +275,6 @@ impl InjectionDetector {
         fired[S_SUFFIX] = adversarial_suffix(text);
         fired[S_CODE] = code_block(text);
         (fired[S_DIALOGUE], fired[S_BURST]) = dialogue_and_burst(text);
-        if !ascii {
-            model::features_with(&n.text, toks, feat);
-        }
         fired
     }
 

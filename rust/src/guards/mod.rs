@@ -11,6 +11,7 @@ mod contact;
 mod context;
 mod directive;
 mod encoded;
+mod fold_table;
 mod framed;
 mod injection;
 mod model;

@@ -9,9 +9,8 @@
 //! FNV-1a checksum of all preceding bytes. A file that fails any check is rejected and
 //! the detector falls back to rules only.
 
-use super::words::Tok;
 #[cfg(test)]
-use super::words::{tokenize, Vocab};
+use super::words::{tokenize, Tok, Vocab};
 
 pub const FORMAT_VERSION: u32 = 1;
 /// Bump whenever `features` or the normaliser changes meaning (retrain then).
@@ -64,8 +63,9 @@ pub fn features(text: &str, out: &mut Vec<u32>) {
 }
 
 /// The same ids as [`features`], in the same order, handed to `out` one by one; `toks`
-/// are the words of `text` (`words::tokenize`), whose hashes are the word hashes.
-#[inline]
+/// are the words of `text` (`words::tokenize`), whose hashes are the word hashes. The
+/// reference for `words::tokenize_features`, which the detector uses.
+#[cfg(test)]
 pub fn features_with(text: &str, toks: &[Tok], out: &mut impl FnMut(u32)) {
     let mut prev = BIGRAM_START;
     for t in toks {

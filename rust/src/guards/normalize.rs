@@ -16,6 +16,8 @@
 
 use unicode_normalization::char::decompose_compatible;
 
+use super::fold_table;
+
 pub const OBF_ZERO_WIDTH: u32 = 1;
 pub const OBF_TAGS: u32 = 2;
 pub const OBF_HOMOGLYPH: u32 = 4;
@@ -44,7 +46,7 @@ struct State {
     pending_space: bool,
 }
 
-fn homoglyph(c: char) -> Option<char> {
+pub(super) fn homoglyph(c: char) -> Option<char> {
     Some(match c {
         'а' | 'α' => 'a',
         'в' | 'β' => 'b',
@@ -90,7 +92,7 @@ fn leet(c: char) -> char {
 }
 
 #[inline]
-fn invisible(c: char) -> bool {
+pub(super) fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{034F}')
 }
 
@@ -170,6 +172,20 @@ impl Normalized {
                 i += 1;
                 continue;
             }
+            // Most non-ASCII chars fold in one plain step, looked up (see `fold_table`).
+            if FAST {
+                if let Some((f, len)) = fold_table::bmp_at(bytes, i)
+                    .and_then(|(cp, len)| Some((fold_table::lookup(cp)?, len)))
+                {
+                    if f.alnum {
+                        self.push_word_char(f.ch, f.glyph);
+                    } else {
+                        self.push_separator(f.ch);
+                    }
+                    i += len;
+                    continue;
+                }
+            }
             let Some(c0) = input[i..].chars().next() else {
                 break;
             };
@@ -231,9 +247,27 @@ impl Normalized {
         let valid = if n == 64 { !0u64 } else { (1u64 << n) - 1 };
         let in_word = u64::from(st.in_word);
         let prev_letter = (letter << 1) | in_word;
-        // A one-letter word ending inside the window: its letter is an exception.
+        // A one-letter word ending inside the window could start a spaced-out run
+        // ("i g n o r e"), so it is an exception, unless the next word starts inside the
+        // window with two letters: that word resets the run ("a cat", "I think"), so the
+        // byte loop would keep nothing of it. (Taking every "a" and "I" of English on the
+        // slow path cost ~1 µs per KB of new text.)
         let single = letter & !prev_letter & !(letter >> 1) & (valid >> 1);
-        let mut bad = other | single | (space & ((space << 1) | u64::from(st.pending_space)));
+        let starts = letter & !prev_letter;
+        let multi = starts & (letter >> 1) & (valid >> 1);
+        let mut lone = 0u64;
+        // With a run already open, a first single extends it: no exception taken then.
+        let mut sg = if st.run_len == 0 { single } else { 0 };
+        while sg != 0 {
+            let p = sg.trailing_zeros();
+            sg &= sg - 1;
+            let next = (starts >> p >> 1).trailing_zeros() + p + 1;
+            if next < 64 && multi >> next & 1 != 0 {
+                lone |= 1 << p;
+            }
+        }
+        let mut bad =
+            other | (single & !lone) | (space & ((space << 1) | u64::from(st.pending_space)));
         if self.text.is_empty() {
             bad |= space & 1;
         }
@@ -253,9 +287,13 @@ impl Normalized {
         st.pending_space = trailing_space;
         let base = self.text.len();
         let copy = k - usize::from(trailing_space);
-        // The stretch is ASCII (non-ASCII bytes are exceptions), so this cannot fail.
+        let stretch = &blk[..copy];
+        debug_assert!(stretch.is_ascii());
+        // SAFETY: the stretch is ASCII (`classes` counts every byte >= 0x80 as `other`,
+        // an exception, so none is in it), hence valid UTF-8. Validating it again cost
+        // ~50 mispredicted branches per KB of new text.
         self.text
-            .push_str(std::str::from_utf8(&blk[..copy]).unwrap_or(""));
+            .push_str(unsafe { std::str::from_utf8_unchecked(stretch) });
         let non_word = !letter & m;
         let ends = non_word & prev_letter;
         if ends != 0 {
@@ -327,32 +365,45 @@ impl Normalized {
             c.is_alphanumeric()
         };
         if alnum || (self.st.in_word && matches!(c, '@' | '$')) {
-            if !self.st.in_word {
-                self.open_word();
-            }
-            let word = &mut self.st.word;
-            word.chars += 1;
-            let digitish = c.is_ascii_digit() || c == '@' || c == '$';
-            if digitish {
-                word.digits += 1;
-                word.real_digits += usize::from(c.is_ascii_digit());
-                word.non_leet_digit |= matches!(c, '2' | '6');
-                word.letter_digit |= word.chars > 1 && !word.last_digit;
-                if word.chars == word.digits {
-                    word.lead_digits += 1;
-                }
-            } else {
-                word.digit_letter |= word.last_digit;
-                if c.is_ascii_alphabetic() {
-                    word.ascii_letters += 1;
-                } else if homoglyph(c).is_some() {
-                    word.glyphs += 1;
-                }
-            }
-            word.last_digit = digitish;
-            self.text.push(c);
-            return;
+            self.push_word_char(c, !c.is_ascii() && homoglyph(c).is_some());
+        } else {
+            self.push_separator(c);
         }
+    }
+
+    /// A char of a word: alphanumeric, or `@`/`$` inside one; `glyph`: a Latin look-alike.
+    #[inline(always)]
+    fn push_word_char(&mut self, c: char, glyph: bool) {
+        if !self.st.in_word {
+            self.open_word();
+        }
+        let word = &mut self.st.word;
+        word.chars += 1;
+        let digitish = c.is_ascii_digit() || c == '@' || c == '$';
+        if digitish {
+            word.digits += 1;
+            word.real_digits += usize::from(c.is_ascii_digit());
+            word.non_leet_digit |= matches!(c, '2' | '6');
+            word.letter_digit |= word.chars > 1 && !word.last_digit;
+            if word.chars == word.digits {
+                word.lead_digits += 1;
+            }
+        } else {
+            word.digit_letter |= word.last_digit;
+            if c.is_ascii_alphabetic() {
+                word.ascii_letters += 1;
+            } else if glyph {
+                word.glyphs += 1;
+            }
+        }
+        word.last_digit = digitish;
+        self.text.push(c);
+    }
+
+    /// A char between words: whitespace becomes an owed space, anything else stays
+    /// (non-ASCII as `#`).
+    #[inline(always)]
+    fn push_separator(&mut self, c: char) {
         let st = &mut self.st;
         if st.in_word {
             st.in_word = false;
