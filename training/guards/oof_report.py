@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -41,32 +42,16 @@ from train_injection import (
     train,
 )
 
-SIGNAL_NAMES = [
-    "override_instructions",
-    "reveal_prompt",
-    "role_override",
-    "jailbreak_persona",
-    "policy_evasion",
-    "fake_system",
-    "ai_addressed",
-    "covert_action",
-    "exfiltration",
-    "answer_steering",
-    "encoded_payload",
-    "obf_zero_width",
-    "obf_tags",
-    "obf_homoglyph",
-    "obf_compat",
-    "obf_leet",
-    "obf_spaced",
-    "document_context",
-    "instruction_in_document",
-    "adversarial_suffix",
-    "code_block",
-    "fake_dialogue",
-    "question_burst",
-]  # patterns::SIGNALS
-S_DOCUMENT = 17
+
+def signal_names() -> list[str]:
+    """`patterns::SIGNALS`, read from the Rust source: the one list of signal names."""
+    src = (Path(__file__).resolve().parents[2] / "rust/src/guards/patterns.rs").read_text(encoding="utf-8")
+    body = src.split("pub const SIGNALS: &[&str] = &[", 1)[1].split("];", 1)[0]
+    return re.findall(r'"([^"]+)"', body)
+
+
+SIGNAL_NAMES = signal_names()
+S_DOCUMENT = SIGNAL_NAMES.index("document_context")
 
 
 def fold_of(key: str) -> int:

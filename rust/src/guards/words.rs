@@ -361,7 +361,6 @@ mod tests {
 
     #[test]
     fn one_pass_gives_the_same_words_and_features() {
-        let v = Vocab::new();
         for t in [
             "",
             "x",
@@ -371,29 +370,19 @@ mod tests {
             "é東京 x1 # привет, мир",
             &"中文 ".repeat(40),
         ] {
-            let (mut toks, mut sq) = (Vec::new(), Vec::new());
-            tokenize(t, &v, &mut toks, &mut sq);
-            let mut want = Vec::new();
-            crate::guards::model::features_with(t, &toks, &mut |b| want.push(b));
-            let (mut toks2, mut sq2, mut got) = (Vec::new(), Vec::new(), Vec::new());
-            tokenize_features(t, &v, &mut toks2, &mut sq2, &mut |b| got.push(b));
-            let hashes = |k: &[Tok]| k.iter().map(|k| (k.hash, k.flags)).collect::<Vec<_>>();
-            assert_eq!(hashes(&toks), hashes(&toks2), "{t}");
-            assert_eq!(sq, sq2, "{t}");
-            want.sort_unstable();
-            got.sort_unstable();
-            assert_eq!(want, got, "{t}");
+            one_pass_as_two(t).unwrap();
         }
     }
 
-    /// `tokenize_features` against `tokenize` + `features_with` (words, squashed text and
-    /// the multiset of feature ids), on any text.
-    fn one_pass_as_two(t: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+    type Reference = fn(&str, &Vocab, &mut Vec<Tok>, &mut Vec<u8>, &mut Vec<u32>);
+
+    /// `tokenize_features` against a reference: the same words, squashed text and
+    /// multiset of feature ids.
+    fn matches(t: &str, reference: Reference) -> Result<(), proptest::test_runner::TestCaseError> {
         use proptest::prelude::*;
         let v = Vocab::new();
         let (mut toks, mut sq, mut want) = (Vec::new(), Vec::new(), Vec::new());
-        tokenize(t, &v, &mut toks, &mut sq);
-        crate::guards::model::features_with(t, &toks, &mut |b| want.push(b));
+        reference(t, &v, &mut toks, &mut sq, &mut want);
         let (mut toks2, mut sq2, mut got) = (Vec::new(), vec![7u8; 3], Vec::new());
         tokenize_features(t, &v, &mut toks2, &mut sq2, &mut |b| got.push(b));
         let hashes = |k: &[Tok]| k.iter().map(|k| (k.hash, k.flags)).collect::<Vec<_>>();
@@ -405,20 +394,19 @@ mod tests {
         Ok(())
     }
 
+    /// Against `tokenize` + `model::features_with`, on any text.
+    fn one_pass_as_two(t: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        matches(t, |t, v, toks, sq, want| {
+            tokenize(t, v, toks, sq);
+            crate::guards::model::features_with(t, toks, &mut |b| want.push(b));
+        })
+    }
+
+    /// Against the byte-at-a-time version (ASCII).
     fn same_as_the_byte_loop(t: &str) -> Result<(), proptest::test_runner::TestCaseError> {
-        use proptest::prelude::*;
-        let v = Vocab::new();
-        let (mut toks, mut sq, mut want) = (Vec::new(), Vec::new(), Vec::new());
-        tokenize_features_bytes(t, &v, &mut toks, &mut sq, &mut |b| want.push(b));
-        let (mut toks2, mut sq2, mut got) = (Vec::new(), vec![7u8; 3], Vec::new());
-        tokenize_features(t, &v, &mut toks2, &mut sq2, &mut |b| got.push(b));
-        let hashes = |k: &[Tok]| k.iter().map(|k| (k.hash, k.flags)).collect::<Vec<_>>();
-        prop_assert_eq!(hashes(&toks), hashes(&toks2), "{:?}", t);
-        prop_assert_eq!(sq, sq2, "{:?}", t);
-        want.sort_unstable();
-        got.sort_unstable();
-        prop_assert_eq!(want, got, "{:?}", t);
-        Ok(())
+        matches(t, |t, v, toks, sq, want| {
+            tokenize_features_bytes(t, v, toks, sq, &mut |b| want.push(b))
+        })
     }
 
     proptest::proptest! {
