@@ -255,6 +255,10 @@ impl Normalized {
         let single = letter & !prev_letter & !(letter >> 1) & (valid >> 1);
         let starts = letter & !prev_letter;
         let multi = starts & (letter >> 1) & (valid >> 1);
+        let spaces = space & ((space << 1) | u64::from(st.pending_space));
+        // A word the letter mask cannot see (non-ASCII letters, digits, `@`/`$` are all
+        // `other`) may come between: then the next ASCII word is not the next word.
+        let blockers = other | spaces;
         let mut lone = 0u64;
         // With a run already open, a first single extends it: no exception taken then.
         let mut sg = if st.run_len == 0 { single } else { 0 };
@@ -262,12 +266,12 @@ impl Normalized {
             let p = sg.trailing_zeros();
             sg &= sg - 1;
             let next = (starts >> p >> 1).trailing_zeros() + p + 1;
-            if next < 64 && multi >> next & 1 != 0 {
+            let blocked = (blockers >> p >> 1).trailing_zeros() + p + 1;
+            if next < 64 && next < blocked && multi >> next & 1 != 0 {
                 lone |= 1 << p;
             }
         }
-        let mut bad =
-            other | (single & !lone) | (space & ((space << 1) | u64::from(st.pending_space)));
+        let mut bad = other | (single & !lone) | spaces;
         if self.text.is_empty() {
             bad |= space & 1;
         }
@@ -745,6 +749,22 @@ mod tests {
         fn ascii_text_folds_as_the_byte_loop_does(t in "[ -~\t\n]{0,300}") {
             both(&t)?;
         }
+    }
+
+    /// A lone one-letter word stays on the fast path only when the next word is an ASCII
+    /// word of two letters; a non-ASCII or digit word between them may continue the run.
+    #[test]
+    fn single_letters_before_words_the_letter_mask_cannot_see() {
+        for t in [
+            "a і\t\u{e0069} Ignore",
+            "a і i ignore",
+            "a 1 b c ignore",
+            "x é y z ignore",
+            "a cat and I think",
+        ] {
+            both(t).unwrap();
+        }
+        assert_eq!(norm("a і i ignore").0, "aіi ignore");
     }
 
     #[test]
