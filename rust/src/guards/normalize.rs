@@ -46,7 +46,7 @@ struct State {
     pending_space: bool,
 }
 
-pub(super) fn homoglyph(c: char) -> Option<char> {
+fn homoglyph(c: char) -> Option<char> {
     Some(match c {
         'а' | 'α' => 'a',
         'в' | 'β' => 'b',
@@ -91,9 +91,39 @@ fn leet(c: char) -> char {
     }
 }
 
+/// A non-ASCII Latin look-alike (counted per word: a word mixing them with ASCII letters
+/// is folded to Latin).
+pub(super) fn is_glyph(c: char) -> bool {
+    !c.is_ascii() && homoglyph(c).is_some()
+}
+
 #[inline]
 pub(super) fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{034F}')
+}
+
+/// The chars `c` folds to, each handed to `out`: compatibility decomposition with the
+/// combining accents dropped, then lowercase (ASCII and Hangul syllables, which NFKD would
+/// split into jamo, are only lowercased). Returns whether `c` is a letter-like
+/// compatibility form (fullwidth, mathematical, circled, squared), which counts as
+/// obfuscation; NBSP, "…" or "²" do not. Invisible and tag chars are the caller's.
+pub(super) fn fold_char(c: char, mut out: impl FnMut(char)) -> bool {
+    if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+        out(c.to_ascii_lowercase());
+        return false;
+    }
+    let mut compat = false;
+    decompose_compatible(c, |d| {
+        if ('\u{0300}'..='\u{036F}').contains(&d) {
+            return;
+        }
+        compat |= d.is_ascii_alphanumeric()
+            && matches!(c, '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}' | '\u{2460}'..='\u{24FF}' | '\u{1F130}'..='\u{1F189}');
+        for l in d.to_lowercase() {
+            out(l);
+        }
+    });
+    compat
 }
 
 #[derive(Default, Clone, Copy)]
@@ -172,24 +202,21 @@ impl Normalized {
                 i += 1;
                 continue;
             }
+            let Some(c0) = input[i..].chars().next() else {
+                break;
+            };
+            i += c0.len_utf8();
             // Most non-ASCII chars fold in one plain step, looked up (see `fold_table`).
             if FAST {
-                if let Some((f, len)) = fold_table::bmp_at(bytes, i)
-                    .and_then(|(cp, len)| Some((fold_table::lookup(cp)?, len)))
-                {
+                if let Some(f) = fold_table::lookup(c0) {
                     if f.alnum {
                         self.push_word_char(f.ch, f.glyph);
                     } else {
                         self.push_separator(f.ch);
                     }
-                    i += len;
                     continue;
                 }
             }
-            let Some(c0) = input[i..].chars().next() else {
-                break;
-            };
-            i += c0.len_utf8();
             let c = if ('\u{E0020}'..='\u{E007E}').contains(&c0) {
                 self.obfuscation |= OBF_TAGS;
                 char::from_u32(c0 as u32 - 0xE0000).unwrap_or(' ')
@@ -198,24 +225,8 @@ impl Normalized {
             };
             if invisible(c) || ('\u{E0000}'..='\u{E007F}').contains(&c) {
                 self.obfuscation |= OBF_ZERO_WIDTH;
-            } else if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
-                self.push_char(c.to_ascii_lowercase());
-            } else {
-                let mut compat = false;
-                decompose_compatible(c, |d| {
-                    if ('\u{0300}'..='\u{036F}').contains(&d) {
-                        return;
-                    }
-                    // Only letter-like compatibility forms count as obfuscation (not NBSP, "…", "²").
-                    compat |= d.is_ascii_alphanumeric()
-                        && matches!(c, '\u{FF00}'..='\u{FFEF}' | '\u{1D400}'..='\u{1D7FF}' | '\u{2460}'..='\u{24FF}' | '\u{1F130}'..='\u{1F189}');
-                    for l in d.to_lowercase() {
-                        self.push_char(l);
-                    }
-                });
-                if compat {
-                    self.obfuscation |= OBF_COMPAT;
-                }
+            } else if fold_char(c, |l| self.push_char(l)) {
+                self.obfuscation |= OBF_COMPAT;
             }
         }
         if self.st.in_word {
@@ -369,7 +380,7 @@ impl Normalized {
             c.is_alphanumeric()
         };
         if alnum || (self.st.in_word && matches!(c, '@' | '$')) {
-            self.push_word_char(c, !c.is_ascii() && homoglyph(c).is_some());
+            self.push_word_char(c, is_glyph(c));
         } else {
             self.push_separator(c);
         }
