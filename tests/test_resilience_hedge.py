@@ -180,11 +180,14 @@ def test_budget_window_and_delay_rules() -> None:
     assert not b.try_acquire()
     now[0] = 25.0  # the window slid past everything
     assert b.stats() == (0, 0)
-    assert hedge_delay_s(80.0, {}, 300.0, 1000.0) == pytest.approx(0.08)
-    seen = {"ttft_p95_ms": 120.0, "ttft_samples": 50}
+    none_seen = (None, None, 0, None)  # Router.ttft_view before any sample, no fleet view
+    assert hedge_delay_s(80.0, none_seen, 300.0, 1000.0) == pytest.approx(0.08)
+    seen = (100.0, 120.0, 50, None)
     assert hedge_delay_s(None, seen, 300.0, 1000.0) == pytest.approx(0.12)
-    loopback = {"ttft_p95_ms": 0.8, "ttft_samples": 50}  # scheduling jitter, not a slow provider
+    loopback = (0.5, 0.8, 50, None)  # scheduling jitter, not a slow provider
     assert hedge_delay_s(None, loopback, 300.0, 1000.0) == pytest.approx(0.01)
-    few = {"ttft_p95_ms": 120.0, "ttft_samples": 3}
+    few = (100.0, 120.0, 3, None)
     assert hedge_delay_s(None, few, 300.0, 1000.0) == pytest.approx(0.45)
-    assert hedge_delay_s(None, {}, 300.0, 200.0) == pytest.approx(0.18)  # below first-token timeout
+    fleet = (100.0, 120.0, 3, 700.0)  # too few own samples: the other replicas' p95
+    assert hedge_delay_s(None, fleet, 300.0, 1000.0) == pytest.approx(0.7)
+    assert hedge_delay_s(None, none_seen, 300.0, 200.0) == pytest.approx(0.18)  # below first-token timeout

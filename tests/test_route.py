@@ -223,6 +223,15 @@ def test_health_feeds_selection(fresh_router: Router) -> None:
     other = d.model
     fresh_router.record_outcome(other, ok=True, ttft_ms=30.0, total_ms=90.0)
     assert fresh_router.health(other)["ttft_ewma_ms"] == 30.0
+    # The attempt loop's accessor reads the same statistics as the dict (no fleet view here).
+    assert fresh_router.ttft_view(first) == (None, None, 0, None)
+    for ms in (50.0, 70.0):
+        fresh_router.record_outcome(other, ok=True, ttft_ms=ms, total_ms=90.0)
+    h = fresh_router.health(other)
+    assert fresh_router.ttft_view(other) == (h["ttft_ewma_ms"], h["ttft_p95_ms"], 3, None)
+    assert h["ttft_ewma_ms"] > 30.0 and h["ttft_p95_ms"] >= 50.0
+    with pytest.raises(routecore.UnknownModelError):
+        fresh_router.ttft_view("nope")
     with pytest.raises(routecore.InvalidRequestError, match="unknown error kind"):
         fresh_router.record_outcome(other, ok=False, error="boom")
     with pytest.raises(routecore.UnknownModelError):

@@ -63,7 +63,8 @@ def test_slow_ttft_seen_by_one_replica_reaches_the_other(
     before = b.health(SLOW)
     assert before["fleet_n"] == 0 and before["expected_ttft_ms"] == pytest.approx(220.0)
     assert b.route(PROMPT, model="routecore/t1", deadline_ms=1000).model == SLOW
-    nominal_delay = hedge_delay_s(None, before, 220.0, 4000.0)
+    assert b.ttft_view(SLOW) == (None, None, 0, None)  # no own sample, no fleet view yet
+    nominal_delay = hedge_delay_s(None, b.ttft_view(SLOW), 220.0, 4000.0)
     # The attempt loop's deadline admission (`call.py`) reads the same expected TTFT.
     shared = Dispatcher(b)._shared
     assert shared.expected_ttft_ms(SLOW) == pytest.approx(220.0)
@@ -84,7 +85,10 @@ def test_slow_ttft_seen_by_one_replica_reaches_the_other(
     assert shared.expected_ttft_ms(SLOW) == pytest.approx(1500.0)
     # ... and the hedge waits for the fleet's p95 instead of 1.5x the nominal TTFT.
     assert nominal_delay == pytest.approx(0.33)
-    assert hedge_delay_s(None, h, 220.0, 4000.0) == pytest.approx(1.5)
+    # The per-attempt accessor agrees with the dict: fleet blend as expected, fleet p95.
+    view = b.ttft_view(SLOW)
+    assert view == (h["expected_ttft_ms"], None, 0, h["fleet_ttft_p95_ms"]), view
+    assert hedge_delay_s(None, view, 220.0, 4000.0) == pytest.approx(1.5)
     # A's own view is untouched by B's (empty) entry: no echo.
     assert a.health(SLOW)["fleet_n"] == 0
 

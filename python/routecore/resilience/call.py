@@ -48,10 +48,9 @@ class Shared:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def expected_ttft_ms(self, model: str) -> float:
-        h = self.health.health(model)
         # With the fleet's view (shared state), the core's blend of it with the own samples.
-        ewma = h.get("expected_ttft_ms") if h.get("fleet_n") else h.get("ttft_ewma_ms")
-        return float(ewma) if isinstance(ewma, (int, float)) else self.models[model].ttft_ms
+        expected = self.health.ttft_view(model)[0]
+        return self.models[model].ttft_ms if expected is None else expected
 
 
 @dataclass(slots=True)
@@ -168,7 +167,7 @@ class Call:
             primary.timer = head_timer
             self._committed(primary)
             return primary
-        delay = hedge_delay_s(p.hedge_delay_ms, self.s.health.health(primary.attempt.model),
+        delay = hedge_delay_s(p.hedge_delay_ms, self.s.health.ttft_view(primary.attempt.model),
                               self.s.models[primary.attempt.model].ttft_ms,
                               self.tier.first_token_timeout_ms)
         race = Race(lambda: self._hedge(req, input_tokens, continuation))

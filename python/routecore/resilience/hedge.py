@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
+from routecore.resilience.health import TtftView
 from routecore.resilience.window import SlidingCounts
 
 _MIN_SAMPLES = 20  # below this a p95 is noise; use the configured nominal TTFT instead
@@ -40,24 +40,21 @@ class HedgeBudget:
         return self._win.totals(self._clock())
 
 
-def hedge_delay_s(configured_ms: float | None, health: Mapping[str, Any], nominal_ttft_ms: float,
+def hedge_delay_s(configured_ms: float | None, ttft: TtftView, nominal_ttft_ms: float,
                   first_token_timeout_ms: float) -> float:
     """Configured delay wins; else the model's observed TTFT p95 (so ~5% of requests hedge when the
     model behaves as usual), at least ``_MIN_DERIVED_MS``; else the other replicas' p95 (shared
-    state); else 1.5x its nominal TTFT. Never at or
-    past the first-token timeout, where the hedge would merely be a fallback."""
+    state); else 1.5x its nominal TTFT. Never at or past the first-token timeout, where the hedge
+    would merely be a fallback. ``ttft`` is `Router.ttft_view(model)`."""
+    _, p95, samples, fleet = ttft
     if configured_ms is not None:
         ms = configured_ms
+    # Samples behind the p95, not requests: failed attempts add requests but no TTFT.
+    elif p95 is not None and p95 > 0 and samples >= _MIN_SAMPLES:
+        ms = max(p95, _MIN_DERIVED_MS)
+    # Too few own samples: the other replicas' merged p95 (shared state) if there is one.
+    elif fleet is not None and fleet > 0:
+        ms = max(fleet, _MIN_DERIVED_MS)
     else:
-        p95 = health.get("ttft_p95_ms")
-        # Samples behind the p95, not requests: failed attempts add requests but no TTFT.
-        samples = health.get("ttft_samples", 0)
-        # Too few own samples: the other replicas' merged p95 (shared state) if there is one.
-        fleet = health.get("fleet_ttft_p95_ms") if health.get("fleet_n") else None
-        if isinstance(p95, (int, float)) and p95 > 0 and samples >= _MIN_SAMPLES:
-            ms = max(float(p95), _MIN_DERIVED_MS)
-        elif isinstance(fleet, (int, float)) and fleet > 0:
-            ms = max(float(fleet), _MIN_DERIVED_MS)
-        else:
-            ms = 1.5 * nominal_ttft_ms
+        ms = 1.5 * nominal_ttft_ms
     return max(0.001, min(ms, 0.9 * first_token_timeout_ms)) / 1000.0
