@@ -6,6 +6,8 @@ in the same task. Two ``asyncio.timeout_at`` cost two timers, two ``current_task
 and four coroutine steps per request (~5 µs under uvloop). This timer is armed once, at the
 first-token deadline; if it fires after the attempt committed, it re-arms itself at the total
 deadline (an answer that streams past the first-token timeout: rare), otherwise it ends there.
+It is also the one timer of every other head read (a hedge race's, in its own task) and drain,
+so `timeouts.py` has one timeout mechanism, not this one beside ``asyncio.timeout_at``.
 
 It cancels the task only while a read is in progress (``reading``), as ``asyncio.timeout_at``
 would; fired between reads it only marks itself expired, so a timer the caller forgot to close

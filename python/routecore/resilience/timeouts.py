@@ -12,14 +12,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from routecore.completion import Delta
-from routecore.provider_errors import (
-    ContentPolicyRefusal,
-    FirstTokenTimeout,
-    ProviderError,
-    TotalTimeout,
-)
+from routecore.provider_errors import ContentPolicyRefusal, FirstTokenTimeout, TotalTimeout
 from routecore.resilience.attempt_timer import AttemptTimer
-from routecore.resilience.deadline import timeout_at
 
 
 async def until_useful(gen: AsyncGenerator[Delta, None], first_token_at: float,
@@ -29,31 +23,19 @@ async def until_useful(gen: AsyncGenerator[Delta, None], first_token_at: float,
     as a refusal, which is a failure the fallback layer can route around.
 
     ``timer``: armed by the caller at ``first_token_at``, for ``drain`` to reuse: it stays armed
-    when the head is returned and is closed on any failure."""
+    when the head is returned and is closed on any failure. Without one (a hedge race reads its
+    heads in their own tasks), the read gets a timer of its own, closed on return."""
     if timer is not None:
-        return await _until_useful_timed(gen, timer, model)
-    head: list[Delta] = []
+        return await _read_head(gen, timer, model)
+    own = AttemptTimer(asyncio.get_running_loop(), first_token_at)
     try:
-        async with timeout_at(first_token_at):
-            async for d in gen:
-                head.append(d)
-                if d.useful:
-                    return head
-    except ProviderError:
-        raise
-    except TimeoutError:
-        raise FirstTokenTimeout("no useful token before the first-token timeout", model=model) from None
-    return _refused_or(head, model)
+        return await _read_head(gen, own, model)
+    finally:
+        own.close()
 
 
-def _refused_or(head: list[Delta], model: str) -> list[Delta]:
-    if any(d.finish_reason == "content_filter" for d in head):
-        raise ContentPolicyRefusal("refused by the provider's content filter", model=model)
-    return head
-
-
-async def _until_useful_timed(gen: AsyncGenerator[Delta, None], timer: AttemptTimer,
-                              model: str) -> list[Delta]:
+async def _read_head(gen: AsyncGenerator[Delta, None], timer: AttemptTimer,
+                     model: str) -> list[Delta]:
     head: list[Delta] = []
     ok = False
     try:
@@ -70,7 +52,8 @@ async def _until_useful_timed(gen: AsyncGenerator[Delta, None], timer: AttemptTi
             raise
         finally:
             timer.end_read()  # no-op after the line above
-        head = _refused_or(head, model)
+        if any(d.finish_reason == "content_filter" for d in head):
+            raise ContentPolicyRefusal("refused by the provider's content filter", model=model)
         ok = True
         return head
     finally:
@@ -142,28 +125,22 @@ async def drain(gen: AsyncGenerator[Delta, None], deadline_at: float, model: str
                 sink: Callable[[Delta], None], timer: AttemptTimer | None = None) -> None:
     """Read a committed stream to its end in this task under one timer (``follow`` needs a timer
     per read because its caller runs between reads; here nobody does, so one suffices).
-    ``timer``: the one ``until_useful`` read the head under, now for ``deadline_at``; closed here."""
-    if timer is not None:
-        try:
-            timer.then(deadline_at)
-            timer.start_read()
-            try:
-                async for d in gen:
-                    sink(d)
-            except asyncio.CancelledError:
-                if timer.end_read():
-                    raise TotalTimeout("deadline passed while streaming", model=model) from None
-                raise
-            finally:
-                timer.end_read()
-        finally:
-            timer.close()
-        return
+    ``timer``: the one ``until_useful`` read the head under, now for ``deadline_at``; else a new
+    one. Closed here."""
+    if timer is None:
+        timer = AttemptTimer(asyncio.get_running_loop(), deadline_at)
+    else:
+        timer.then(deadline_at)
     try:
-        async with timeout_at(deadline_at):
+        timer.start_read()
+        try:
             async for d in gen:
                 sink(d)
-    except ProviderError:
-        raise
-    except TimeoutError:
-        raise TotalTimeout("deadline passed while streaming", model=model) from None
+        except asyncio.CancelledError:
+            if timer.end_read():
+                raise TotalTimeout("deadline passed while streaming", model=model) from None
+            raise
+        finally:
+            timer.end_read()
+    finally:
+        timer.close()
