@@ -21,6 +21,14 @@ import asyncio
 from typing import Any
 
 
+def withdraw_ours(task: asyncio.Task[Any], cancelling_before: int) -> bool:
+    """Withdraw the cancellation our timer sent ``task`` (3.11+ counts them); True if no other
+    cancellation is left pending, so the CancelledError in hand is the timeout, as
+    ``asyncio.Timeout`` decides it. ``cancelling_before``: the count when the read started."""
+    uncancel = getattr(task, "uncancel", None)
+    return uncancel is None or uncancel() <= cancelling_before
+
+
 class AttemptTimer:
     __slots__ = ("_at", "_cancelling", "_fired", "_handle", "_loop", "_task", "_then", "expired",
                  "reading")
@@ -74,8 +82,7 @@ class AttemptTimer:
         if not self._fired:
             return False
         self._fired = False
-        uncancel = getattr(self._task, "uncancel", None)
-        return uncancel is None or uncancel() <= self._cancelling
+        return withdraw_ours(self._task, self._cancelling)
 
     def close(self) -> None:
         self.reading = False
@@ -84,4 +91,4 @@ class AttemptTimer:
             self._handle = None
 
 
-__all__ = ["AttemptTimer"]
+__all__ = ["AttemptTimer", "withdraw_ours"]

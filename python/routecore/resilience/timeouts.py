@@ -13,7 +13,7 @@ from typing import Any
 
 from routecore.completion import Delta
 from routecore.provider_errors import ContentPolicyRefusal, FirstTokenTimeout, TotalTimeout
-from routecore.resilience.attempt_timer import AttemptTimer
+from routecore.resilience.attempt_timer import AttemptTimer, withdraw_ours
 
 
 async def until_useful(gen: AsyncGenerator[Delta, None], first_token_at: float,
@@ -90,8 +90,7 @@ class _StreamDeadline:
         """With a CancelledError in hand: True if it was only ours (withdrawn), as asyncio.timeout."""
         if not self.expired or self.reading is None:
             return False
-        uncancel = getattr(self.reading, "uncancel", None)
-        return uncancel is None or uncancel() <= self.cancelling
+        return withdraw_ours(self.reading, self.cancelling)
 
     def close(self) -> None:
         self._handle.cancel()
