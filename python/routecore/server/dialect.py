@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from routecore._json import dumps_no_floats
 from routecore.completion import Completion, Usage
 from routecore.server.errors import ApiError
 from routecore.server.http import dumps
@@ -54,7 +55,9 @@ class OpenAIStream:
             return [(None, dumps(chunk))]
         if "usage" in chunk and not self.include_usage:
             chunk = {k: v for k, v in chunk.items() if k != "usage"}
-        return [(None, dumps(chunk))]
+        # `Delta.to_chunk` and the error path build chunks without floats (per delta: the walk
+        # for NaN that dumps() makes on every "finish_reason": null is skipped).
+        return [(None, dumps_no_floats(chunk))]
 
     def finish(self, usage: Usage | None) -> Events:
         out: Events = []
