@@ -33,10 +33,12 @@ def settings_env(s: ServerSettings) -> dict[str, str]:
 def _config(app: Gateway, s: ServerSettings) -> uvicorn.Config:
     # proxy_headers off: the app never reads the client address or scheme that uvicorn's
     # X-Forwarded-* middleware would rewrite, and that middleware is a layer on every request.
+    # No `server: uvicorn` header: it tells a scanner what runs here, and uvicorn checks every
+    # response header with two regexes.
     return uvicorn.Config(
         app, host=s.host, port=s.port, loop="uvloop", http="httptools", lifespan="on",
         access_log=False, log_level=s.log_level, timeout_graceful_shutdown=int(s.graceful_shutdown_s),
-        backlog=4096, proxy_headers=False,
+        backlog=4096, proxy_headers=False, server_header=False,
     )
 
 
