@@ -637,6 +637,10 @@ mod documents {
 }
 
 #[cfg(test)]
+#[path = "injection_rotation.rs"]
+mod rotation;
+
+#[cfg(test)]
 mod timing {
     use super::*;
     use std::hint::black_box;
