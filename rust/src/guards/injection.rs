@@ -3,9 +3,8 @@
 
 use std::cell::RefCell;
 
-use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
@@ -16,6 +15,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
@@ -147,7 +147,7 @@ impl InjectionDetector {
         fired: &mut [bool; SIGNALS.len()],
     ) -> usize {
         if let Some(dfa) = &self.phrases {
-            phrase_hits(dfa, squashed, |p| {
+            standard_hits(dfa, squashed, |p| {
                 if let Some(&s) = self.phrase_signal.get(p) {
                     if let Some(f) = fired.get_mut(usize::from(s)) {
                         *f = true;
@@ -356,30 +356,6 @@ fn phrase_dfa(pats: &[String]) -> Option<DFA> {
         .ok()
 }
 
-/// The pattern of each match `AhoCorasick::find_iter` reports with standard semantics
-/// (the first match state entered, its first pattern; the search then restarts from the
-/// start state after the match), from a plain loop over the DFA's transitions: the
-/// generic searcher behind `find_iter` cost ~38 instructions per byte, this ~8.
-#[inline]
-fn phrase_hits(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
-    let Ok(start) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    let mut sid = start;
-    for &b in hay {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) {
-            if dfa.is_dead(sid) {
-                return;
-            }
-            if dfa.is_match(sid) {
-                hit(dfa.match_pattern(sid, 0).as_usize());
-                sid = start;
-            }
-        }
-    }
-}
-
 /// Verb, fillers/adjectives, noun: see `patterns::OVERRIDE_VERBS`. Word-list membership
 /// comes as flag bits on the tokens (`words::Vocab`).
 fn override_words(toks: &[Tok]) -> bool {
@@ -526,8 +502,8 @@ mod automata {
     /// The folded-text patterns are matched leftmost-first, which reports what the
     /// standard (earliest end) semantics would only if no pattern is a substring of
     /// another: keep it that way when adding phrases or document markers.
-    /// `phrase_hits` reports what `find_iter` of the same patterns (standard semantics)
-    /// does, on texts made of the patterns' pieces.
+    /// The phrase walk reports what `find_iter` of the same patterns (standard semantics)
+    /// does, on texts made of the patterns' pieces (long enough to be cut in halves).
     #[test]
     fn phrase_hits_match_find_iter() {
         let mut pats = Vec::new();
@@ -548,7 +524,7 @@ mod automata {
         let mut total = 0;
         for _ in 0..3000 {
             let mut hay = Vec::new();
-            for _ in 0..next(12) {
+            for _ in 0..next(60) {
                 let p = pats[next(pats.len())].as_bytes();
                 let (a, b) = (next(p.len()), next(p.len() + 1));
                 hay.extend_from_slice(if next(3) == 0 {
@@ -562,8 +538,14 @@ mod automata {
             }
             let want: Vec<usize> = ac.find_iter(&hay).map(|m| m.pattern().as_usize()).collect();
             let mut got = Vec::new();
-            phrase_hits(&dfa, &hay, |p| got.push(p));
+            crate::guards::search::standard_hits_serial(&dfa, &hay, |p| got.push(p));
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&hay));
+            // The split walk the detector uses: the same matches, in another order.
+            let (mut split, mut sorted) = (Vec::new(), want.clone());
+            standard_hits(&dfa, &hay, |p| split.push(p));
+            split.sort_unstable();
+            sorted.sort_unstable();
+            assert_eq!(split, sorted, "{:?}", String::from_utf8_lossy(&hay));
             total += want.len();
         }
         assert!(total > 3000, "{total} matches");
@@ -643,6 +625,7 @@ mod rotation;
 #[cfg(test)]
 mod timing {
     use super::*;
+    use aho_corasick::automaton::Automaton;
     use std::hint::black_box;
 
     /// `cargo test --release timing -- --ignored --nocapture`: where the time goes.
@@ -675,7 +658,7 @@ mod timing {
         if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
             time("phrases", &mut || {
                 let mut k = 0;
-                phrase_hits(p, &sq, |_| k += 1);
+                standard_hits(p, &sq, |_| k += 1);
                 black_box(k);
             });
             time("text+docs", &mut || {

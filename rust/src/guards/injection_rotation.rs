@@ -9,6 +9,10 @@ use super::*;
 
 /// Best of five passes over `texts`: µs per text.
 fn per_text(name: &str, texts: &[String], f: &mut dyn FnMut(&str)) {
+    // ROT_STAGE=name times one stage only (for a profiler).
+    if std::env::var("ROT_STAGE").is_ok_and(|s| s != name) {
+        return;
+    }
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let s = std::time::Instant::now();
@@ -50,6 +54,16 @@ fn stages() {
             None => tokenize_features(&n.text, &d.vocab, &mut toks, &mut sq, &mut |_| {}),
         }
         black_box(sum);
+    });
+    per_text("norm+w-weights", &texts, &mut |t| {
+        n.fill(t);
+        let mut x = 0u32;
+        tokenize_features(&n.text, &d.vocab, &mut toks, &mut sq, &mut |b| x ^= b);
+        black_box(x);
+    });
+    per_text("norm+tokenize", &texts, &mut |t| {
+        n.fill(t);
+        tokenize(&n.text, &d.vocab, &mut toks, &mut sq);
     });
     per_text("norm+w+rules", &texts, &mut |t| {
         n.fill(t);
