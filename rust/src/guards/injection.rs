@@ -503,7 +503,7 @@ mod automata {
     /// standard (earliest end) semantics would only if no pattern is a substring of
     /// another: keep it that way when adding phrases or document markers.
     /// The phrase walk reports what `find_iter` of the same patterns (standard semantics)
-    /// does, on texts made of the patterns' pieces (long enough to be cut in halves).
+    /// does, on texts made of the patterns' pieces (long enough to be cut in pieces).
     #[test]
     fn phrase_hits_match_find_iter() {
         let mut pats = Vec::new();

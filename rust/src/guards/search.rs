@@ -61,74 +61,90 @@ pub fn standard_hits_serial(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
 /// `hit(pattern)` for the same matches as `standard_hits_serial` (in another order).
 ///
 /// A walk over a large DFA (the phrase automaton is ~1.8 MB) on new text waits on a cache
-/// miss per byte, one after the other. So the text is cut in halves walked side by side:
-/// the second half from the start state, on speculation, recording its state after each
-/// byte. The first walk then goes on into the second half until its state equals the
-/// recorded one at the same byte (a few bytes: both soon sit at the same short prefix
+/// miss per byte, one after the other. So the text is cut in pieces walked side by side:
+/// the first from the true state, the others from the start state, on speculation,
+/// recording their state after each byte. Each walk then goes on into the next piece until
+/// its state equals the recorded one at the same byte (a few bytes: both soon sit at the same short prefix
 /// of the patterns); from there on the two walks are the same walk, so the speculative
 /// one's matches after that byte are the true ones. If the states never meet, the first
-/// walk simply covers the second half too.
-pub fn standard_hits(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
-    const HALF: usize = 512;
-    const SPEC_HITS: usize = 32;
+/// walk simply covers the next piece too.
+pub fn standard_hits(dfa: &DFA, hay: &[u8], hit: impl FnMut(usize)) {
+    split_hits::<WALKS>(dfa, hay, hit);
+}
+
+/// Walks side by side in `standard_hits`.
+const WALKS: usize = 4;
+
+/// `standard_hits` with the text cut in `N` pieces walked side by side (the first from the
+/// true state, the others on speculation), each later walk checked against the one before.
+fn split_hits<const N: usize>(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
+    const PIECE: usize = 256;
+    const SPEC_HITS: usize = 16;
     let Ok(start) = dfa.start_state(Anchored::No) else {
         return;
     };
     let mut sid = start;
     let mut at = 0;
-    let mut states = [start; HALF];
-    while hay.len() - at >= 64 {
-        let len = ((hay.len() - at) / 2).min(HALF);
-        let (a, b) = hay[at..at + 2 * len].split_at(len);
-        let (mut sa, mut sb) = (sid, start);
-        let mut spec = [(0usize, 0usize); SPEC_HITS];
-        let (mut n_spec, mut spec_ok) = (0usize, true);
-        for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
-            sa = dfa.next_state(Anchored::No, sa, x);
-            sb = dfa.next_state(Anchored::No, sb, y);
-            if dfa.is_special(sa) {
-                if dfa.is_dead(sa) {
-                    return;
-                }
-                if dfa.is_match(sa) {
-                    hit(dfa.match_pattern(sa, 0).as_usize());
-                    sa = start;
-                }
-            }
-            if dfa.is_special(sb) {
-                if dfa.is_match(sb) && n_spec < SPEC_HITS {
-                    spec[n_spec] = (k, dfa.match_pattern(sb, 0).as_usize());
-                    n_spec += 1;
-                    sb = start;
-                } else {
-                    // Dead, or too many matches to keep: the first walk does it all.
-                    spec_ok = false;
-                }
-            }
-            states[k] = sb;
-        }
-        // The first walk into the second half, until it meets the speculative one.
-        let out = if spec_ok {
-            walk_until(dfa, start, sa, b, &states[..len], &mut hit)
-        } else {
-            match walk(dfa, start, sa, b, &mut |_, p| hit(p)) {
-                Some(s) => Until::End(s),
-                None => Until::Dead,
-            }
-        };
-        match out {
-            Until::Met(k) => {
-                for &(j, p) in &spec[..n_spec] {
-                    if j > k {
-                        hit(p);
+    let mut states = [[start; PIECE]; N];
+    while hay.len() - at >= 32 * N {
+        let len = ((hay.len() - at) / N).min(PIECE);
+        let piece = |c: usize| &hay[at + c * len..at + (c + 1) * len];
+        let mut s = [start; N];
+        s[0] = sid;
+        let mut spec = [[(0usize, 0usize); SPEC_HITS]; N];
+        let (mut n_spec, mut spec_ok) = ([0usize; N], [true; N]);
+        for k in 0..len {
+            for c in 0..N {
+                let x = hay[at + c * len + k];
+                s[c] = dfa.next_state(Anchored::No, s[c], x);
+                if dfa.is_special(s[c]) {
+                    if c == 0 {
+                        if dfa.is_dead(s[0]) {
+                            return;
+                        }
+                        if dfa.is_match(s[0]) {
+                            hit(dfa.match_pattern(s[0], 0).as_usize());
+                            s[0] = start;
+                        }
+                    } else if dfa.is_match(s[c]) && n_spec[c] < SPEC_HITS {
+                        spec[c][n_spec[c]] = (k, dfa.match_pattern(s[c], 0).as_usize());
+                        n_spec[c] += 1;
+                        s[c] = start;
+                    } else {
+                        // Dead, or too many matches to keep: the walk before does it all.
+                        spec_ok[c] = false;
                     }
                 }
-                sid = sb;
+                states[c][k] = s[c];
             }
-            Until::End(s) => sid = s,
-            Until::Dead => return,
         }
-        at += 2 * len;
+        // Each walk goes on into the next piece until it meets the walk there, whose
+        // state at the end of its piece is then the true one.
+        let mut truth = s[0];
+        for c in 1..N {
+            let out = if spec_ok[c] {
+                walk_until(dfa, start, truth, piece(c), &states[c][..len], &mut hit)
+            } else {
+                match walk(dfa, start, truth, piece(c), &mut |_, p| hit(p)) {
+                    Some(st) => Until::End(st),
+                    None => Until::Dead,
+                }
+            };
+            match out {
+                Until::Met(k) => {
+                    for &(j, p) in &spec[c][..n_spec[c]] {
+                        if j > k {
+                            hit(p);
+                        }
+                    }
+                    truth = s[c];
+                }
+                Until::End(st) => truth = st,
+                Until::Dead => return,
+            }
+        }
+        sid = truth;
+        at += N * len;
     }
     walk(dfa, start, sid, &hay[at..], &mut |_, p| hit(p));
 }
@@ -229,7 +245,7 @@ mod tests {
     }
 
     /// `standard_hits` against the serial walk: the same matches (as a multiset), on texts
-    /// glued from pieces of many overlapping patterns, long enough to be cut in halves.
+    /// glued from pieces of many overlapping patterns, long enough to be cut in pieces.
     fn split_walk_agrees(pats: &[&str], hay: &[u8]) {
         let dfa = DFA::builder()
             .prefilter(false)
