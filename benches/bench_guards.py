@@ -86,7 +86,7 @@ def test_scan_1kb_distinct_prompts(benchmark: Any) -> None:
     }
     benchmark.extra_info.update(info)
     print("\n" + json.dumps(info))
-    # Gate far above the measured ~30 us (the shared 2-core CI box runs 2-3x slower at times).
+    # Gate far above the measured ~25 us (the shared 2-core CI box runs 2-3x slower at times).
     assert per_call < 150, f"scan of a 1 KB prompt: {per_call:.1f} us"
 
 
@@ -101,6 +101,6 @@ def test_scan_linear_in_length(kb: int) -> None:
     per_kb = best_us_per_call(texts, rounds, routecore.scan) / kb
     base = best_us_per_call(ONE_KB[:64], 1, routecore.scan)
     print(f"\nscan at {kb} KB: {per_kb:.2f} us/KB (1 KB distinct: {base:.2f} us/KB)")
-    # 64 KB runs ~1.3x the 1 KB rate here: a long text nearly always triggers the quoted-override
+    # 64 KB runs ~1.25x the 1 KB rate here: a long text nearly always triggers the quoted-override
     # rerun (at most a second pass). A quadratic step would blow far past 3x.
     assert per_kb < 3.0 * base, f"{kb} KB: {per_kb:.1f} us/KB vs {base:.1f} at 1 KB"

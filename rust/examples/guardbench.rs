@@ -3,6 +3,9 @@
 //!   guardbench time                 µs per call of scan / injection / pii at 1, 8, 64 KB
 //!   guardbench run <case> <kb> <n> [scan|injection|pii]
 //!                                   n calls on one case (for cachegrind instruction counts)
+//!   guardbench rot <texts.jsonl> <rounds> [scan|injection|pii]
+//!                                   µs per call over a rotation of distinct texts (what a
+//!                                   router sees: branch predictors cannot learn one text)
 //!   guardbench dump < texts.jsonl   one line of full results per {"text": …} line, so a
 //!                                   change can be checked to leave every result identical
 //!
@@ -124,6 +127,36 @@ fn dump(g: &Guards) {
     }
 }
 
+/// `rot`: best of 5 passes, each scanning every text of the file `rounds` times in turn.
+fn rotation(g: &Guards, args: &[String]) {
+    let texts: Vec<String> = std::fs::read_to_string(&args[1])
+        .expect("readable jsonl")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            v["text"].as_str().expect("text field").to_string()
+        })
+        .collect();
+    let rounds: usize = args[2].parse().expect("rounds");
+    let which = args.get(3).map_or("scan", String::as_str);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for x in &texts {
+                match which {
+                    "scan" => drop(black_box(g.scan(black_box(x)))),
+                    "injection" => drop(black_box(g.injection(black_box(x)))),
+                    "pii" => drop(black_box(g.pii(black_box(x)))),
+                    _ => panic!("unknown part {which}"),
+                }
+            }
+        }
+        best = best.min(t.elapsed().as_secs_f64() * 1e6 / (rounds * texts.len()) as f64);
+    }
+    println!("{which}: {best:.2} µs per text ({} texts)", texts.len());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let g = Guards::new();
@@ -142,6 +175,7 @@ fn main() {
                 }
             }
         }
+        Some("rot") => rotation(&g, &args),
         Some("dump") => dump(&g),
         Some(m) => panic!("unknown mode {m}"),
     }

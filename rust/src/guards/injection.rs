@@ -3,9 +3,8 @@
 
 use std::cell::RefCell;
 
-use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
+use aho_corasick::MatchKind;
 
 use super::addressed::{ai_vocative, code_insertion};
 use super::directive::output_directive;
@@ -16,6 +15,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
@@ -78,7 +78,7 @@ pub struct InjectionDetector {
     phrase_signal: Vec<u8>,
     /// Punctuated phrases and document markers, matched on the folded text in one pass;
     /// markers carry the signal id `S_DOCUMENT` and are counted, not fired.
-    text_phrases: Option<AhoCorasick>,
+    text_dfa: Option<DFA>,
     text_signal: Vec<u8>,
     vocab: Vocab,
     offtopic: OffTopic,
@@ -115,18 +115,17 @@ impl InjectionDetector {
             punct.push((*m).to_string());
             punct_sig.push(S_DOCUMENT as u8);
         }
-        // Leftmost-first lets the searcher skip ahead with a packed (SIMD) prefilter; the
-        // standard semantics it replaces found the same matches because no pattern
-        // contains another (`text_patterns_are_substring_free`), and with that, the
-        // earliest-ending match is also the leftmost one.
-        let text_phrases = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&punct)
-            .ok();
+        // A DFA walked in pieces side by side (`standard_hits`), with standard semantics.
+        // It finds what a leftmost-first search with a packed (SIMD) prefilter found before
+        // (`text_walk_matches_leftmost_first`), because no pattern contains another
+        // (`text_patterns_are_substring_free`), so the earliest-ending match is also the
+        // leftmost one; on new text that prefilter's candidate checks mispredicted ~190
+        // times per KB.
+        let text_dfa = phrase_dfa(&punct);
         InjectionDetector {
             phrases,
             phrase_signal: sig,
-            text_phrases,
+            text_dfa,
             text_signal: punct_sig,
             vocab: Vocab::new(),
             offtopic: OffTopic::new(),
@@ -147,7 +146,7 @@ impl InjectionDetector {
         fired: &mut [bool; SIGNALS.len()],
     ) -> usize {
         if let Some(dfa) = &self.phrases {
-            phrase_hits(dfa, squashed, |p| {
+            standard_hits(dfa, squashed, |p| {
                 if let Some(&s) = self.phrase_signal.get(p) {
                     if let Some(f) = fired.get_mut(usize::from(s)) {
                         *f = true;
@@ -156,18 +155,16 @@ impl InjectionDetector {
             });
         }
         let mut markers = 0;
-        if let Some(ac) = &self.text_phrases {
-            for m in ac.find_iter(n.text.as_bytes()) {
-                match self.text_signal.get(m.pattern().as_usize()) {
-                    Some(&s) if usize::from(s) == S_DOCUMENT => markers += 1,
-                    Some(&s) => {
-                        if let Some(f) = fired.get_mut(usize::from(s)) {
-                            *f = true;
-                        }
+        if let Some(dfa) = &self.text_dfa {
+            standard_hits(dfa, n.text.as_bytes(), |p| match self.text_signal.get(p) {
+                Some(&s) if usize::from(s) == S_DOCUMENT => markers += 1,
+                Some(&s) => {
+                    if let Some(f) = fired.get_mut(usize::from(s)) {
+                        *f = true;
                     }
-                    None => {}
                 }
-            }
+                None => {}
+            });
         }
         fired[S_OVERRIDE] |= override_words(toks);
         fired[S_AI_ADDRESSED] |= ai_vocative(&n.text);
@@ -356,30 +353,6 @@ fn phrase_dfa(pats: &[String]) -> Option<DFA> {
         .ok()
 }
 
-/// The pattern of each match `AhoCorasick::find_iter` reports with standard semantics
-/// (the first match state entered, its first pattern; the search then restarts from the
-/// start state after the match), from a plain loop over the DFA's transitions: the
-/// generic searcher behind `find_iter` cost ~38 instructions per byte, this ~8.
-#[inline]
-fn phrase_hits(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
-    let Ok(start) = dfa.start_state(Anchored::No) else {
-        return;
-    };
-    let mut sid = start;
-    for &b in hay {
-        sid = dfa.next_state(Anchored::No, sid, b);
-        if dfa.is_special(sid) {
-            if dfa.is_dead(sid) {
-                return;
-            }
-            if dfa.is_match(sid) {
-                hit(dfa.match_pattern(sid, 0).as_usize());
-                sid = start;
-            }
-        }
-    }
-}
-
 /// Verb, fillers/adjectives, noun: see `patterns::OVERRIDE_VERBS`. Word-list membership
 /// comes as flag bits on the tokens (`words::Vocab`).
 fn override_words(toks: &[Tok]) -> bool {
@@ -522,12 +495,13 @@ mod tests {
 #[cfg(test)]
 mod automata {
     use super::*;
+    use aho_corasick::AhoCorasickBuilder;
 
     /// The folded-text patterns are matched leftmost-first, which reports what the
     /// standard (earliest end) semantics would only if no pattern is a substring of
     /// another: keep it that way when adding phrases or document markers.
-    /// `phrase_hits` reports what `find_iter` of the same patterns (standard semantics)
-    /// does, on texts made of the patterns' pieces.
+    /// The phrase walk reports what `find_iter` of the same patterns (standard semantics)
+    /// does, on texts made of the patterns' pieces (long enough to be cut in pieces).
     #[test]
     fn phrase_hits_match_find_iter() {
         let mut pats = Vec::new();
@@ -548,7 +522,7 @@ mod automata {
         let mut total = 0;
         for _ in 0..3000 {
             let mut hay = Vec::new();
-            for _ in 0..next(12) {
+            for _ in 0..next(60) {
                 let p = pats[next(pats.len())].as_bytes();
                 let (a, b) = (next(p.len()), next(p.len() + 1));
                 hay.extend_from_slice(if next(3) == 0 {
@@ -562,18 +536,68 @@ mod automata {
             }
             let want: Vec<usize> = ac.find_iter(&hay).map(|m| m.pattern().as_usize()).collect();
             let mut got = Vec::new();
-            phrase_hits(&dfa, &hay, |p| got.push(p));
+            crate::guards::search::standard_hits_serial(&dfa, &hay, |p| got.push(p));
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&hay));
+            // The split walk the detector uses: the same matches, in another order.
+            let (mut split, mut sorted) = (Vec::new(), want.clone());
+            standard_hits(&dfa, &hay, |p| split.push(p));
+            split.sort_unstable();
+            sorted.sort_unstable();
+            assert_eq!(split, sorted, "{:?}", String::from_utf8_lossy(&hay));
             total += want.len();
         }
         assert!(total > 3000, "{total} matches");
     }
 
+    /// The split DFA walk finds the matches (as a multiset) of the leftmost-first searcher
+    /// it replaced, on texts glued from the folded-text patterns, their pieces and filler.
+    #[test]
+    fn text_walk_matches_leftmost_first() {
+        let d = InjectionDetector::new();
+        let dfa = d.text_dfa.as_ref().expect("automaton");
+        let mut pats: Vec<String> = PHRASES
+            .iter()
+            .filter(|(_, p)| {
+                !p.chars()
+                    .all(|c| c.is_alphanumeric() || c == ' ' || c == '\'')
+            })
+            .map(|(_, p)| fold(p).0)
+            .collect();
+        pats.extend(DOCUMENT_MARKERS.iter().map(|m| m.to_string()));
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&pats)
+            .expect("ac");
+        let mut next = crate::guards::test_rng(0x9E37_79B9_7F4A_7C15u64);
+        let mut total = 0;
+        for _ in 0..2000 {
+            let mut hay = Vec::new();
+            for _ in 0..next(60) {
+                let p = pats[next(pats.len())].as_bytes();
+                let (a, b) = (next(p.len()), next(p.len() + 1));
+                hay.extend_from_slice(if next(3) == 0 {
+                    &p[a.min(b)..a.max(b)]
+                } else {
+                    p
+                });
+                hay.extend_from_slice(&b" x: |\n"[..next(6)]);
+            }
+            let mut want: Vec<usize> = ac.find_iter(&hay).map(|m| m.pattern().as_usize()).collect();
+            let mut got = Vec::new();
+            standard_hits(dfa, &hay, |p| got.push(p));
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&hay));
+            total += want.len();
+        }
+        assert!(total > 2000, "{total} matches");
+    }
+
     #[test]
     fn text_patterns_are_substring_free() {
         let d = InjectionDetector::new();
-        let ac = d.text_phrases.as_ref().expect("automaton");
-        let n = ac.patterns_len();
+        let dfa = d.text_dfa.as_ref().expect("automaton");
+        let n = aho_corasick::automaton::Automaton::patterns_len(dfa);
         assert_eq!(n, d.text_signal.len());
         let mut pats = Vec::new();
         for &(_, p) in PHRASES {
@@ -637,8 +661,13 @@ mod documents {
 }
 
 #[cfg(test)]
+#[path = "injection_rotation.rs"]
+mod rotation;
+
+#[cfg(test)]
 mod timing {
     use super::*;
+    use aho_corasick::automaton::Automaton;
     use std::hint::black_box;
 
     /// `cargo test --release timing -- --ignored --nocapture`: where the time goes.
@@ -668,14 +697,16 @@ mod timing {
             tokenize(black_box(&n.text), &d.vocab, &mut toks, &mut sq)
         });
         let tx = n.text.clone();
-        if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
+        if let (Some(p), Some(q)) = (&d.phrases, &d.text_dfa) {
             time("phrases", &mut || {
                 let mut k = 0;
-                phrase_hits(p, &sq, |_| k += 1);
+                standard_hits(p, &sq, |_| k += 1);
                 black_box(k);
             });
             time("text+docs", &mut || {
-                black_box(q.find_iter(tx.as_bytes()).count());
+                let mut k = 0;
+                standard_hits(q, tx.as_bytes(), |_| k += 1);
+                black_box(k);
             });
         }
         time("override", &mut || {
@@ -702,7 +733,7 @@ mod timing {
         time("detect", &mut || {
             black_box(d.detect(&t));
         });
-        if let (Some(p), Some(q)) = (&d.phrases, &d.text_phrases) {
+        if let (Some(p), Some(q)) = (&d.phrases, &d.text_dfa) {
             println!(
                 "automata bytes: phrases {} text {}",
                 p.memory_usage(),

@@ -241,7 +241,8 @@ impl Normalized {
 
     /// Takes in the longest clean stretch of up to 64 bytes at `bytes[i..]` in one step and
     /// returns its length (0: the next event needs the byte-at-a-time path). Clean bytes
-    /// are ASCII letters, punctuation/control bytes other than `@`/`$`, and single spaces;
+    /// are ASCII letters, punctuation/control bytes other than `@`/`$`, and single
+    /// whitespace chars (each folds to a space);
     /// words in the stretch have 2+ letters and no digit, so each word end would only reset
     /// the spaced-letter run. The stretch is then its own folded text (letters lowercased;
     /// a trailing space becomes the owed space), and the scanner state after it follows
@@ -553,9 +554,11 @@ fn letters_at(bytes: &[u8], i: usize) -> usize {
             .count()
 }
 
-/// Masks of a 64-byte block: ASCII letters; spaces (0x20); bytes a clean stretch cannot
-/// hold (digits, `@`, `$`, tab/newline/CR/VT/FF, every byte ≥ 0x80). ASCII letters of the
-/// block are lowercased in place.
+/// Masks of a 64-byte block: ASCII letters; whitespace (space, tab, newline, VT, FF, CR);
+/// bytes a clean stretch cannot hold (digits, `@`, `$`, every byte ≥ 0x80). ASCII letters
+/// of the block are lowercased in place and whitespace becomes a space: the byte loop
+/// folds every whitespace char alike (an owed space), so a stretch may span line breaks
+/// (prompts are often many short lines; each break cost a failed attempt and a backoff).
 #[inline]
 fn classes(blk: &mut [u8; 64]) -> (u64, u64, u64) {
     #[cfg(target_arch = "x86_64")]
@@ -576,9 +579,12 @@ fn classes_bytes(blk: &mut [u8; 64]) -> (u64, u64, u64) {
         let b = *c;
         c.make_ascii_lowercase();
         letter |= u64::from(b.is_ascii_alphabetic()) << j;
-        space |= u64::from(b == b' ') << j;
-        let bad =
-            b >= 0x80 || b.is_ascii_digit() || b == b'@' || b == b'$' || (9..=13).contains(&b);
+        let white = b == b' ' || (9..=13).contains(&b);
+        if white {
+            *c = b' ';
+        }
+        space |= u64::from(white) << j;
+        let bad = b >= 0x80 || b.is_ascii_digit() || b == b'@' || b == b'$';
         other |= u64::from(bad) << j;
     }
     (letter, space, other)
@@ -599,19 +605,20 @@ unsafe fn classes_sse2(blk: &mut [u8; 64]) -> (u64, u64, u64) {
             _mm_cmpgt_epi8(low, set(b'a' - 1)),
             _mm_cmplt_epi8(low, set(b'z' + 1)),
         );
+        let w = _mm_and_si128(_mm_cmpgt_epi8(v, set(8)), _mm_cmplt_epi8(v, set(14)));
+        let s = _mm_or_si128(_mm_cmpeq_epi8(v, set(b' ')), w);
         // SAFETY: as for the load.
         unsafe {
             let lowered = _mm_or_si128(v, _mm_and_si128(l, set(0x20)));
-            _mm_storeu_si128(blk.as_mut_ptr().add(16 * q).cast(), lowered);
+            let spaced = _mm_or_si128(_mm_andnot_si128(w, lowered), _mm_and_si128(w, set(b' ')));
+            _mm_storeu_si128(blk.as_mut_ptr().add(16 * q).cast(), spaced);
         }
-        let s = _mm_cmpeq_epi8(v, set(b' '));
         let d = _mm_and_si128(
             _mm_cmpgt_epi8(v, set(b'0' - 1)),
             _mm_cmplt_epi8(v, set(b'9' + 1)),
         );
-        let w = _mm_and_si128(_mm_cmpgt_epi8(v, set(8)), _mm_cmplt_epi8(v, set(14)));
         let at = _mm_or_si128(_mm_cmpeq_epi8(v, set(b'@')), _mm_cmpeq_epi8(v, set(b'$')));
-        let o = _mm_or_si128(_mm_or_si128(d, w), _mm_or_si128(at, v));
+        let o = _mm_or_si128(_mm_or_si128(d, at), v);
         let shift = 16 * q as u32;
         letter |= u64::from(_mm_movemask_epi8(l) as u16) << shift;
         space |= u64::from(_mm_movemask_epi8(s) as u16) << shift;
@@ -705,6 +712,11 @@ mod tests {
             "\t",
             "\n",
             "\r\n",
+            "\r",
+            "\u{B}",
+            "\u{C}",
+            "\n\n",
+            "\u{1C}",
             ".",
             ",",
             "'",
@@ -776,6 +788,20 @@ mod tests {
             both(t).unwrap();
         }
         assert_eq!(norm("a і i ignore").0, "aіi ignore");
+    }
+
+    #[test]
+    fn line_breaks_inside_clean_stretches() {
+        // Each whitespace char folds to one owed space, on both paths; 0x1C is no
+        // whitespace (kept as punctuation).
+        let t = "Write a poem.\nMake it short\r\nand\tsweet\u{B}please\u{C}now\u{1C}ok\n";
+        let mut n = Normalized::new();
+        n.fill(t);
+        assert_eq!(
+            n.text,
+            "write a poem. make it short and sweet please now\u{1C}ok"
+        );
+        both(t).unwrap();
     }
 
     #[test]

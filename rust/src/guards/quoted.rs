@@ -14,15 +14,48 @@ const QUOTE_MAX: usize = 60;
 /// injections has one; three hand-written look-alikes do); a longer quoted passage is
 /// pasted content and is left alone.
 pub fn without_quoted_overrides(text: &str) -> Option<String> {
+    spans_from(text, next_open)
+}
+
+/// The next opening quote at or after byte `at`: `"`, `“` (E2 80 9C) or `«` (C2 AB), found
+/// by their first bytes with `memchr3` (the char-by-char scan cost ~1.5 µs per KB, on every
+/// text that fires the override signal). Those bytes only ever start a char.
+fn next_open(text: &str, at: usize) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let mut from = at;
+    while let Some(k) = memchr::memchr3(b'"', 0xE2, 0xC2, bytes.get(from..)?) {
+        let a = from + k;
+        let c = match bytes.get(a..a + 3) {
+            _ if bytes[a] == b'"' => Some('"'),
+            Some([0xE2, 0x80, 0x9C]) => Some('\u{201C}'),
+            _ if bytes.get(a..a + 2) == Some(&[0xC2, 0xAB]) => Some('\u{00AB}'),
+            _ => None,
+        };
+        if let Some(c) = c {
+            return Some((a, c));
+        }
+        from = a + 1;
+    }
+    None
+}
+
+/// The char-by-char search `next_open` replaced (the tests' reference).
+#[cfg(test)]
+fn next_open_chars(text: &str, at: usize) -> Option<(usize, char)> {
     let is_open = |c: char| matches!(c, '"' | '\u{201C}' | '\u{00AB}');
-    let is_close = |c: char| matches!(c, '"' | '\u{201D}' | '\u{00BB}');
-    let mut spans = Vec::new();
-    let mut at = 0;
-    while let Some((a, c)) = text.get(at..).and_then(|r| {
+    text.get(at..).and_then(|r| {
         r.char_indices()
             .find(|&(_, c)| is_open(c))
             .map(|(k, c)| (at + k, c))
-    }) {
+    })
+}
+
+/// The blanked text for the quote search `open`.
+fn spans_from(text: &str, open: fn(&str, usize) -> Option<(usize, char)>) -> Option<String> {
+    let is_close = |c: char| matches!(c, '"' | '\u{201D}' | '\u{00BB}');
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some((a, c)) = open(text, at) {
         let body = a + c.len_utf8();
         at = body;
         let rest = &text[body..];
@@ -65,6 +98,21 @@ fn blank(text: &str, spans: &[(usize, usize)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn memchr_search_blanks_what_the_char_scan_did(
+            t in "([a-z ]{0,12}|\"|“|”|«|»|\n|ignore|Forget|é|\u{2019}|\u{201E}|\u{AB}x|\u{C2}){0,30}"
+        ) {
+            prop_assert_eq!(
+                super::spans_from(&t, super::next_open),
+                super::spans_from(&t, super::next_open_chars)
+            );
+        }
+    }
+
     #[test]
     fn quoted_override_phrases() {
         use super::without_quoted_overrides as w;

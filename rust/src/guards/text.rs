@@ -96,9 +96,73 @@ pub fn byte_to_char_offsets(text: &str, offsets: &mut [usize]) {
     }
 }
 
+/// Bit `j` set for each byte of `blk` that starts a char (any byte but a UTF-8
+/// continuation byte `10xxxxxx`), eight bytes per step: bit 7 set and bit 6 clear.
+#[inline]
+pub fn char_starts(blk: &[u8; 64]) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut cont = 0u64;
+    for (k, lane) in blk.chunks_exact(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(lane);
+        let x = u64::from_le_bytes(b);
+        // Bit 6 of a byte moves to bit 7 of the same byte (bit 7 leaves it).
+        let t = x & !(x << 1) & HIGH;
+        // The eight high bits gathered into one byte (no carries: one bit per lane).
+        cont |= ((t >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    !cont
+}
+
+/// Code point of the char whose UTF-8 encoding starts at `b[0]` (`b[1..4]` hold the
+/// bytes after it, anything past the char). Valid UTF-8 only (a `str`'s bytes): no
+/// check, and no branch on the length, which varies unpredictably in mixed-script text.
+#[inline]
+pub fn decode_lead(b: [u8; 4]) -> u32 {
+    // Per high nibble of the lead byte: payload mask of the lead, and 6 × (4 − length).
+    const LEAD: [u8; 16] = [
+        0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0, 0, 0, 0, 0x1F, 0x1F, 0x0F, 0x07,
+    ];
+    const SHIFT: [u8; 16] = [18, 18, 18, 18, 18, 18, 18, 18, 0, 0, 0, 0, 12, 12, 6, 0];
+    let hi = usize::from(b[0] >> 4);
+    let all = u32::from(b[0] & LEAD[hi]) << 18
+        | u32::from(b[1] & 0x3F) << 12
+        | u32::from(b[2] & 0x3F) << 6
+        | u32::from(b[3] & 0x3F);
+    all >> SHIFT[hi]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn block_char_starts_and_decoding_match_std(t in "\\PC{0,80}") {
+            let bytes = t.as_bytes();
+            let mut at = 0;
+            while at < bytes.len() {
+                let mut blk = [0u8; 64];
+                let n = (bytes.len() - at).min(64);
+                blk[..n].copy_from_slice(&bytes[at..at + n]);
+                let starts = char_starts(&blk);
+                for j in 0..n {
+                    let is_start = t.is_char_boundary(at + j);
+                    prop_assert_eq!(starts >> j & 1 != 0, is_start, "{:?} at {}", t, at + j);
+                    if is_start {
+                        let mut b = [0u8; 4];
+                        for (k, x) in b.iter_mut().enumerate() {
+                            *x = bytes.get(at + j + k).copied().unwrap_or(0);
+                        }
+                        let want = t[at + j..].chars().next().map(u32::from);
+                        prop_assert_eq!(Some(decode_lead(b)), want, "{:?}", t);
+                    }
+                }
+                at += n;
+            }
+        }
+    }
 
     #[test]
     fn windows() {

@@ -7,6 +7,7 @@
 use super::directive;
 use super::model::{char_hash, fnv1a, trigram_id, word_ids, BIGRAM_START, FNV_OFFSET, FNV_PRIME};
 use super::patterns::*;
+use super::text::{char_starts, decode_lead};
 
 /// A word of the folded text: its FNV-1a hash and vocabulary flags.
 #[derive(Clone, Copy, Debug)]
@@ -220,15 +221,20 @@ pub fn tokenize_features(
             for (j, &c) in blk.iter().enumerate().take(n) {
                 sq[kept & (BLOCK - 1)] = c;
                 kept += (w >> j & 1) as usize;
-                // Continuation bytes belong to the char decoded at its lead byte.
-                if c & 0xC0 == 0x80 {
-                    continue;
-                }
-                let cp = text
-                    .get(at + j..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(0, u32::from);
-                let ch = char_hash(cp);
+            }
+            // One step per char, at its first byte (a continuation byte at the block's
+            // start belongs to the char decoded in the block before), decoded without a
+            // branch on its length; the 3 bytes after the block complete a char cut by it.
+            let mut ext = [0u8; BLOCK + 4];
+            let m = (bytes.len() - at).min(BLOCK + 3);
+            ext[..m].copy_from_slice(&bytes[at..at + m]);
+            let mut starts = char_starts(&blk) & valid(n);
+            while starts != 0 {
+                let j = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let mut lead = [0u8; 4];
+                lead.copy_from_slice(&ext[j..j + 4]);
+                let ch = char_hash(decode_lead(lead));
                 if seen >= 2 {
                     feat(trigram_id(a, b, ch));
                 }
