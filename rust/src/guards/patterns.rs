@@ -30,6 +30,7 @@ pub const SIGNALS: &[&str] = &[
     "code_block",
     "fake_dialogue",
     "question_burst",
+    "topic_question",
 ];
 
 pub const S_OVERRIDE: usize = 0;
@@ -50,6 +51,7 @@ pub const S_SUFFIX: usize = 19;
 pub const S_CODE: usize = 20;
 pub const S_DIALOGUE: usize = 21;
 pub const S_BURST: usize = 22;
+pub const S_TOPIC: usize = 23;
 
 /// Signals strong enough to flag on their own. `instruction_in_document` fired on none of
 /// ~6,000 benign training prompts (it did on hand-written look-alikes: a user's own "in your
