@@ -59,6 +59,21 @@ def _handwritten(name: str, label: int, source: str) -> Iterator[Example]:
             yield Example(source, _hsplit(source, text), label, text)
 
 
+def _capability_handwritten() -> Iterator[Example]:
+    """The capability classifier's hand-written prompts (Apache-2.0, this repository): ~1,000
+    ordinary requests in 14 languages besides English, speech-style and text inline after a
+    colon. Benign for the guards; CyberSecEval's translated positives had taught the model
+    that a question outside English is an attack, and the guards' own benign texts held
+    only ~200 non-English ones."""
+    path = HERE.parent / "capability/handwritten.tsv"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 3:
+            continue
+        text = parts[2].replace("\\n", "\n")
+        yield Example("capability_handwritten", _hsplit("caphw", text), 0, text, parts[1])
+
+
 def _bipia() -> Iterator[Example]:
     """Clean contexts (benign) and contexts with an attack inserted at start/middle/end
     (injection), as BIPIA builds them; train attacks only go into train contexts."""
@@ -163,6 +178,7 @@ def examples() -> list[Example]:
     out.extend(_handwritten("handwritten_injection.txt", 1, "handwritten_injection"))
     # --- benign (permissive) ---
     out.extend(_handwritten("handwritten_benign.txt", 0, "handwritten_benign"))
+    out.extend(_capability_handwritten())
     with (DATA / "xstest/xstest_prompts.csv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["label"] == "safe":

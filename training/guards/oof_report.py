@@ -54,8 +54,8 @@ SIGNAL_NAMES = signal_names()
 S_DOCUMENT = SIGNAL_NAMES.index("document_context")
 
 
-def fold_of(key: str) -> int:
-    return int(hashlib.sha256(("oof" + key).encode()).hexdigest()[:8], 16) % 2
+def fold_of(key: str, seed: str = "") -> int:
+    return int(hashlib.sha256(("oof" + seed + key).encode()).hexdigest()[:8], 16) % 2
 
 
 def main() -> None:
@@ -66,6 +66,8 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--boost", action="append", default=[], metavar="SOURCE=W", help="override a weight")
     ap.add_argument("--doc-threshold", action="store_true", help="a second threshold for documents")
+    ap.add_argument("--seed", default="", help="another cut into two folds (a second estimate)")
+    ap.add_argument("--drop-signal", action="append", default=[], metavar="NAME", help="as if it never fired")
     args = ap.parse_args()
     for kv in args.boost:
         k, v = kv.split("=")
@@ -75,9 +77,11 @@ def main() -> None:
     texts = [t for _, t, _, _ in data]
     y = np.array([lab for _, _, lab, _ in data], dtype=np.float64)
     src = [s for s, _, _, _ in data]
-    fold = np.array([fold_of(k) for *_, k in data])
+    fold = np.array([fold_of(k, args.seed) for *_, k in data])
     trained = np.array([s not in UNTRAINED for s in src])
     feats = features_many(texts)
+    drop = {N_BUCKETS + SIGNAL_NAMES.index(n) for n in args.drop_signal}
+    feats = [[f for f in fs if f not in drop] for fs in feats] if drop else feats
     sw = sample_weights(src, y)  # relative weights only; renormalised per fold below
     s = np.zeros(len(texts))
     for f in (0, 1):

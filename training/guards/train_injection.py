@@ -25,7 +25,7 @@ from runner import features_many
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "rust/src/guards/injection_model.bin"
 N_BUCKETS = 1 << 17
-SIGNALS = 23  # len(patterns::SIGNALS)
+SIGNALS = 24  # len(patterns::SIGNALS)
 STRONG = (0, 3, 5, 18)  # patterns::STRONG
 STRONG_FLOOR = 0.9
 FORMAT_VERSION = 1
@@ -148,6 +148,13 @@ BOOST = {
     # handwritten_benign FPR 7.4 / 7.0 / 6.6 / 6.2 / 7.0%, handwritten_injection recall
     # 67.1 / 66.4 / 67.9 / 65.7 / 69.3%, bipia_code_attacked 100% except 93.6% at 0.
     "bipia_code_attacked": 0.3,
+    # The capability classifier's hand-written prompts (~1,000 outside English) teach that
+    # a non-English question is not an attack. Out of fold, weight 1 / 0.5 / 0.3 / 0.2:
+    # cyberseceval_multilingual recall 80.0 / 81.2 / 81.7 / 81.5% (81.7 without the set),
+    # handwritten_injection 67.6 / 68.6 / 69.2 / 69.2%, handwritten_benign FPR 4.3 / 4.3 /
+    # 4.6 / 4.6% (7.5 without the set). At weight 1 the test split's multilingual recall
+    # fell 93.8 -> 87.9%.
+    "capability_handwritten": 0.3,
 }
 
 

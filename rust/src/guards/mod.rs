@@ -26,6 +26,7 @@ mod secrets;
 mod shape;
 mod suffix;
 mod text;
+mod topic;
 mod words;
 
 use self::injection::InjectionDetector;
