@@ -640,6 +640,27 @@ mod automata {
     use super::*;
     use aho_corasick::AhoCorasickBuilder;
 
+    /// A text of up to 59 patterns or pieces of them (prefixes, suffixes, middles), each
+    /// followed by what `filler` adds: the haystack of the automaton equivalence tests.
+    fn glued(
+        pats: &[String],
+        next: &mut impl FnMut(usize) -> usize,
+        mut filler: impl FnMut(&mut Vec<u8>, &mut dyn FnMut(usize) -> usize),
+    ) -> Vec<u8> {
+        let mut hay = Vec::new();
+        for _ in 0..next(60) {
+            let p = pats[next(pats.len())].as_bytes();
+            let (a, b) = (next(p.len()), next(p.len() + 1));
+            hay.extend_from_slice(if next(3) == 0 {
+                &p[a.min(b)..a.max(b)]
+            } else {
+                p
+            });
+            filler(&mut hay, next);
+        }
+        hay
+    }
+
     /// The folded-text patterns are matched leftmost-first, which reports what the
     /// standard (earliest end) semantics would only if no pattern is a substring of
     /// another: keep it that way when adding phrases or document markers.
@@ -664,19 +685,11 @@ mod automata {
         let mut next = crate::guards::test_rng(0x2545_F491_4F6C_DD1Du64);
         let mut total = 0;
         for _ in 0..3000 {
-            let mut hay = Vec::new();
-            for _ in 0..next(60) {
-                let p = pats[next(pats.len())].as_bytes();
-                let (a, b) = (next(p.len()), next(p.len() + 1));
-                hay.extend_from_slice(if next(3) == 0 {
-                    &p[a.min(b)..a.max(b)]
-                } else {
-                    p
-                });
+            let hay = glued(&pats, &mut next, |hay, next| {
                 if next(4) == 0 {
-                    hay.extend_from_slice(b"xyz"[..next(4)].as_ref());
+                    hay.extend_from_slice(&b"xyz"[..next(4)]);
                 }
-            }
+            });
             let want: Vec<usize> = ac.find_iter(&hay).map(|m| m.pattern().as_usize()).collect();
             let mut got = Vec::new();
             crate::guards::search::standard_hits_serial(&dfa, &hay, |p| got.push(p));
@@ -712,17 +725,9 @@ mod automata {
         let mut next = crate::guards::test_rng(0x9E37_79B9_7F4A_7C15u64);
         let mut total = 0;
         for _ in 0..2000 {
-            let mut hay = Vec::new();
-            for _ in 0..next(60) {
-                let p = pats[next(pats.len())].as_bytes();
-                let (a, b) = (next(p.len()), next(p.len() + 1));
-                hay.extend_from_slice(if next(3) == 0 {
-                    &p[a.min(b)..a.max(b)]
-                } else {
-                    p
-                });
+            let hay = glued(&pats, &mut next, |hay, next| {
                 hay.extend_from_slice(&b" x: |\n"[..next(6)]);
-            }
+            });
             let mut want: Vec<usize> = ac.find_iter(&hay).map(|m| m.pattern().as_usize()).collect();
             let mut got = Vec::new();
             standard_hits(dfa, &hay, |p| got.push(p));
