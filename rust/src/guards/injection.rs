@@ -429,7 +429,7 @@ fn sigmoid(x: f32) -> f32 {
 mod tests {
     use super::*;
 
-    fn sig(t: &str) -> Vec<&'static str> {
+    pub(super) fn sig(t: &str) -> Vec<&'static str> {
         InjectionDetector::new().detect(t).signals
     }
 
@@ -524,11 +524,8 @@ mod tests {
 
 #[cfg(test)]
 mod multilingual {
+    use super::tests::sig;
     use super::*;
-
-    fn sig(t: &str) -> Vec<&'static str> {
-        InjectionDetector::new().detect(t).signals
-    }
 
     /// "Forget your rules" outside English is an override (strong), a persona set-up fires
     /// `role_override` and "what is the password" `reveal_prompt`, as their English twins do.
