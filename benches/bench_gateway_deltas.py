@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from bench_gateway import SERVER_CPU, _config, _server_cmd, pinned_mock, wait_listening
+# `stack`: the pinned mock and `routecore serve`, as bench_gateway.py runs them.
+from bench_gateway import _cpu_s, stack  # noqa: F401
 
 REQUESTS = 200  # per measured run; each 404-delta answer is ~70 KB of SSE
 
@@ -49,28 +46,6 @@ def _program(mock_port: int, tokens: int, inter_token_ms: float) -> None:
     r = c.getresponse()
     assert r.status == 200, r.read()
     c.close()
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[int, int, int]]:
-    mock, mock_port = pinned_mock()
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(_config(mock.url), f)
-    port = 20000 + (os.getpid() + 7) % 20000
-    env = {**os.environ, "ROUTECORE_SERVER_ALLOW_ANONYMOUS": "true", "ROUTECORE_SERVER_CONFIG_PATH": f.name}
-    proc = subprocess.Popen(["taskset", "-c", str(min(SERVER_CPU)), *_server_cmd(port)], env=env,
-                            stderr=subprocess.DEVNULL)
-    wait_listening(port, proc, 30)
-    yield port, mock_port, proc.pid
-    proc.terminate()
-    proc.wait(30)
-    mock.close()
-    os.unlink(f.name)
 
 
 def _run(port: int, stream: bool, n: int) -> int:
@@ -96,9 +71,10 @@ PACING = [("burst", 404, 0.0, REQUESTS), ("spaced", 104, 1.0, 40)]
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 @pytest.mark.parametrize(("pacing", "tokens", "gap_ms", "n"), PACING, ids=[p[0] for p in PACING])
-def test_server_cpu_per_delta(server: tuple[int, int, int], stream: bool, pacing: str, tokens: int,
-                              gap_ms: float, n: int) -> None:
-    port, mock_port, pid = server
+def test_server_cpu_per_delta(stack: tuple[int, int, subprocess.Popen[bytes]], stream: bool,  # noqa: F811
+                              pacing: str, tokens: int, gap_ms: float, n: int) -> None:
+    port, mock_port, proc = stack
+    pid = proc.pid
     per_req: dict[int, list[float]] = {}
     for count in (4, tokens, 4, tokens):
         _program(mock_port, count, gap_ms)
