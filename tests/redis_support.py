@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-__all__ = ["RedisServer", "redis_server", "run_workers", "state_toml"]
+__all__ = ["RedisServer", "redis_server", "run_workers", "state_toml", "wait_for_start"]
 
 
 def _free_port() -> int:
@@ -80,20 +80,42 @@ class RedisServer:
 
 
 def run_workers(
-    config_path: str, n: int, duration_s: float, *, delay_s: float = 1.5, script: str = __file__
+    config_path: str, n: int, duration_s: float, *, delay_s: float = 0.5, script: str = __file__
 ) -> list[subprocess.Popen[str]]:
-    """Start `n` replica processes (`script`'s `worker`, by default this file's) that begin
-    together after `delay_s`."""
-    start_at = time.time() + delay_s
-    return [
+    """Start `n` replica processes (`script`'s `worker`, by default this file's) and release
+    them together `delay_s` after the last one is ready (see `wait_for_start`). A start time
+    fixed before launch is not enough: on a loaded 2-core CI box, starting Python and compiling
+    the router took longer than the whole run, and the replicas then did nothing at all."""
+    procs = [
         subprocess.Popen(
-            [sys.executable, script, config_path, str(start_at), str(duration_s), str(seed)],
+            [sys.executable, script, config_path, str(duration_s), str(seed)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for seed in range(n)
     ]
+    for p in procs:
+        assert p.stdout is not None
+        line = p.stdout.readline()  # "" if the replica died first: EOF, so this cannot hang
+        if line.strip() != "ready":
+            for q in procs:
+                q.kill()
+            raise AssertionError(f"a replica did not start: {line!r}\n{p.communicate()[1]}")
+    start_at = time.time() + delay_s
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(f"{start_at!r}\n")
+        p.stdin.flush()  # left open: communicate() closes it
+    return procs
+
+
+def wait_for_start() -> float:
+    """A replica's half of `run_workers`' barrier: say it is ready (router built), then wait for
+    the common start time (wall clock)."""
+    print("ready", flush=True)
+    return float(sys.stdin.readline())
 
 
 @pytest.fixture()
@@ -120,11 +142,11 @@ def state_toml(url: str, tenants: dict[str, dict[str, object]] | None = None, **
     return "\n".join(out) + "\n"
 
 
-def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> None:
-    """One replica hammering every named tenant round-robin, at full speed, between
-    `start_at` and `start_at + duration_s` (wall clock). Each admitted request is settled with a
-    random actual usage (overrunning its estimate up to 2x) or, one in ten, released. Prints one
-    JSON line: per tenant what was admitted and consumed, plus the backend's stats."""
+def worker(config_path: str, duration_s: float, seed: int) -> None:
+    """One replica hammering every named tenant round-robin, at full speed, for `duration_s`
+    from the common start (`wait_for_start`; wall clock). Each admitted request is settled with
+    a random actual usage (overrunning its estimate up to 2x) or, one in ten, released. Prints
+    one JSON line: per tenant what was admitted and consumed, plus the backend's stats."""
     import random
 
     import routecore
@@ -151,6 +173,7 @@ def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> N
         for t in names
     }
     modes: set[str] = set()
+    start_at = wait_for_start()
     while time.time() < start_at:
         time.sleep(0.001)
     end = start_at + duration_s
@@ -188,4 +211,4 @@ def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> N
 
 
 if __name__ == "__main__":
-    worker(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+    worker(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import routecore
-from redis_support import RedisServer, redis_server, run_workers, state_toml
+from redis_support import RedisServer, redis_server, run_workers, state_toml, wait_for_start
 
 __all__ = ["redis_server"]
 
@@ -109,7 +109,7 @@ def test_quota_outage_falls_back_to_a_local_share_and_recovers(redis_server: Red
         router.close()
 
 
-def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> None:
+def worker(config_path: str, duration_s: float, seed: int) -> None:
     """One replica routing T1 requests at full speed; settles what MODEL served with a random
     actual usage (one in ten released). Prints one JSON line of counts and the backend's stats."""
     from routecore.errors import RouteError
@@ -118,6 +118,7 @@ def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> N
     router = routecore.Router(config_path)
     acc = dict.fromkeys(["primary", "released", "tokens", "overflow", "overflow_quota_reason", "errors"], 0.0)
     skipped = f"skipped {MODEL}: provider quota exhausted"
+    start_at = wait_for_start()
     while time.time() < start_at:
         time.sleep(0.001)
     end = start_at + duration_s
@@ -146,4 +147,4 @@ def worker(config_path: str, start_at: float, duration_s: float, seed: int) -> N
 
 
 if __name__ == "__main__":
-    worker(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+    worker(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))
