@@ -97,7 +97,8 @@ impl InjectionDetector {
     pub fn new() -> InjectionDetector {
         let (mut pats, mut sig) = (Vec::new(), Vec::new());
         let (mut punct, mut punct_sig) = (Vec::new(), Vec::new());
-        for &(s, p) in PHRASES {
+        let own = OWN_SECRET_PHRASES.iter().map(|&p| (S_OWN_SECRET, p));
+        for (s, p) in PHRASES.iter().copied().chain(own) {
             let (folded, sq) = fold(p);
             if squashable(p) {
                 if sq.len() >= 4 {
@@ -290,7 +291,11 @@ impl InjectionDetector {
             S_DIALOGUE,
             S_BURST,
         ];
-        fired[S_TOPIC] = !attack.iter().any(|&s| fired[s]) && self.topic.question(text, squashed);
+        let attacked = attack.iter().any(|&s| fired[s]);
+        fired[S_TOPIC] = !attacked && self.topic.question(text, squashed);
+        // The user's own password, not a request for the model's: only with no attack
+        // signal beside it (a reveal or override turns it off).
+        fired[S_OWN_SECRET] &= !attacked;
         fired
     }
 
