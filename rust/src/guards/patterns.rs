@@ -767,7 +767,8 @@ pub const PHRASES: &[(usize, &str)] = &[
 /// password word in any language is an attack; users asking about their own accounts
 /// scored 0.6-0.9 out of fold. A request for the model's secret fires `reveal_prompt`,
 /// which turns this signal off (`injection.rs`), so adding "my password" to an attack
-/// cannot buy its weight. Matched on the squashed text with the other phrases.
+/// cannot buy its weight. Matched on the squashed text with the other phrases, so "dummy
+/// password" spells "my password" too: harmless, as the signal only lowers a score.
 pub const OWN_SECRET_PHRASES: &[&str] = &[
     "my password",
     "my passcode",
