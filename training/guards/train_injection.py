@@ -25,7 +25,7 @@ from runner import features_many
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "rust/src/guards/injection_model.bin"
 N_BUCKETS = 1 << 17
-SIGNALS = 24  # len(patterns::SIGNALS)
+SIGNALS = 25  # len(patterns::SIGNALS)
 STRONG = (0, 3, 5, 18)  # patterns::STRONG
 STRONG_FLOOR = 0.9
 FORMAT_VERSION = 1

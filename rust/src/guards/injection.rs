@@ -54,6 +54,8 @@ const STRONG_FLOOR: f32 = 0.9;
 const FALLBACK: f32 = 0.35;
 /// Decoded payloads rescanned per call, in bytes: keeps the scan linear.
 const DECODE_BUDGET: usize = 16 * 1024;
+/// Longest text `own_secret` may fire on (see `analyze_in`).
+const OWN_SECRET_MAX_BYTES: usize = 300;
 /// Per-thread buffers above this size are dropped after a call rather than kept.
 const KEEP_BYTES: usize = 256 * 1024;
 
@@ -97,7 +99,8 @@ impl InjectionDetector {
     pub fn new() -> InjectionDetector {
         let (mut pats, mut sig) = (Vec::new(), Vec::new());
         let (mut punct, mut punct_sig) = (Vec::new(), Vec::new());
-        for &(s, p) in PHRASES {
+        let own = OWN_SECRET_PHRASES.iter().map(|&p| (S_OWN_SECRET, p));
+        for (s, p) in PHRASES.iter().copied().chain(own) {
             let (folded, sq) = fold(p);
             if squashable(p) {
                 if sq.len() >= 4 {
@@ -290,7 +293,14 @@ impl InjectionDetector {
             S_DIALOGUE,
             S_BURST,
         ];
-        fired[S_TOPIC] = !attack.iter().any(|&s| fired[s]) && self.topic.question(text, squashed);
+        let attacked = attack.iter().any(|&s| fired[s]);
+        fired[S_TOPIC] = !attacked && self.topic.question(text, squashed);
+        // The user's own password, not a request for the model's: only with no attack
+        // signal beside it (a reveal or override turns it off), and only in a short text.
+        // Its weight is negative (-3.1), so a long jailbreak that fires no phrase could
+        // otherwise append "I forgot my password" to buy it; users asking about their own
+        // password write a line or two (the longest benign training text that fires it is ~140 bytes).
+        fired[S_OWN_SECRET] &= !attacked && text.len() <= OWN_SECRET_MAX_BYTES;
         fired
     }
 
@@ -803,6 +813,10 @@ mod documents {
 #[cfg(test)]
 #[path = "injection_rotation.rs"]
 mod rotation;
+
+#[cfg(test)]
+#[path = "injection_pretext.rs"]
+mod pretext;
 
 #[cfg(test)]
 mod timing {
