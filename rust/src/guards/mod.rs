@@ -10,6 +10,7 @@ mod checksums;
 mod contact;
 mod context;
 mod directive;
+mod edge;
 mod encoded;
 mod fold_table;
 mod framed;
