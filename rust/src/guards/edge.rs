@@ -14,6 +14,7 @@
 //!   she, help, grammar, tone, …): "What does the second paragraph mean?", "Should I pay
 //!   it?", "Can you help me with the grammar?";
 //! * the document was not framed by the user (`framed.rs`): then the last line is theirs;
+//! * the document is not code (`looks_like_code`);
 //! * and, like every candidate, no content word shared with the document (here up to
 //!   `EDGE_WINDOW` bytes of it, not only the lines nearby: a user's question may name a
 //!   row far down a table).
@@ -50,6 +51,24 @@ const TARGETS: &[&str] = &[
 
 /// Bytes of the document compared with a line at its edge.
 pub const EDGE_WINDOW: usize = 4096;
+
+/// Marks of pasted code: a fence, statement and block ends, definitions, a traceback.
+const CODE: &[&[u8]] = &[
+    b"```",
+    b";\n",
+    b"{\n",
+    b"):\n",
+    b"def ",
+    b"import ",
+    b"Traceback (",
+];
+
+/// True when `text` holds code. A user's question after code is often general ("How do I
+/// write unit tests in pytest?"), and BIPIA's code attacks are no plain questions, so edge
+/// questions are not tested on code.
+pub fn looks_like_code(text: &[u8]) -> bool {
+    CODE.iter().any(|m| memchr::memmem::find(text, m).is_some())
+}
 
 fn any_eq(w: &[u8], list: &[&str]) -> bool {
     list.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()))

@@ -339,7 +339,8 @@ impl OffTopic {
         // First byte of the previous non-empty line, to see a line between table rows.
         let mut before: Option<u8> = None;
         let mut it = lines().peekable();
-        // Whether the user framed the document (`framed.rs`), computed once when needed.
+        // Whether the user framed the document (`framed.rs`) or it is code, computed once
+        // when needed: then edge questions are the user's.
         let mut framed: Option<bool> = None;
         while let Some((s, e)) = it.next() {
             let line = &bytes[s..e];
@@ -398,7 +399,11 @@ impl OffTopic {
             // the older test: "Translate the following sentence to French: '…'" frames by
             // `framed.rs`'s words, but its "following" points at its own quote.)
             let edge_question = at_edge && class != Some(Class::Verb);
-            if edge_question && *framed.get_or_insert_with(|| framed_middle(text).is_some()) {
+            if edge_question
+                && *framed.get_or_insert_with(|| {
+                    framed_middle(text).is_some() || edge::looks_like_code(bytes)
+                })
+            {
                 continue;
             }
             // Request lines looked at word by word, per call: a text made of requests (a
@@ -456,7 +461,11 @@ impl OffTopic {
             // about a row far down the document): a long text is many documents, and a fixed
             // window keeps the cost per line fixed. (Task verbs at an edge keep `WINDOW`:
             // with 4 KB, "Translate … to French: 'Hello'" met "French" far down a table.)
-            let reach = if edge_question { edge::EDGE_WINDOW } else { WINDOW };
+            let reach = if edge_question {
+                edge::EDGE_WINDOW
+            } else {
+                WINDOW
+            };
             let after = &bytes[e..(e + reach).min(bytes.len())];
             let before = &bytes[s.saturating_sub(reach)..s];
             let shared = stems_in(after, &stems, 1) > 0 || stems_in(before, &stems, 1) > 0;

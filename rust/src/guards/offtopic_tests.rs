@@ -117,6 +117,11 @@ fn users_questions_at_the_edges() {
     // A document the user framed: the last line is the user's, however unrelated.
     let framed = format!("Here is the mail from my bank:\n{MAIL}\nWhat is the capital of Brazil?");
     assert!(!d.detect(&framed));
+    // After code, a user's question is often general.
+    let code = "```python\ndef mean(xs):\n    return sum(xs) / len(xs)\n```";
+    assert!(!d.detect(&format!(
+        "{code}\nHow do I write unit tests for edge cases in pytest?"
+    )));
     // Words glued by a no-break space or a bullet are still found in the document.
     let nbsp = "| Rank | Nation |\n| 5 | Iraq\u{a0}(IRQ) |\n| 6 | Oman\u{a0}(OMA) |\n| 7 | Peru |";
     assert!(!d.detect(&format!("{nbsp}\nhow do iraq athletes train?")));
