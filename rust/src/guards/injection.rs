@@ -19,6 +19,7 @@ use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::topic::Topic;
+use super::transcript::is_transcript;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
 /// Three-way decision; thresholds come with the model.
@@ -246,7 +247,8 @@ impl InjectionDetector {
         let rows = memchr::memmem::find_iter(text.as_bytes(), "\n|")
             .take(3)
             .count();
-        fired[S_DOCUMENT] = markers + if rows >= 3 { 2 } else { 0 } >= 2;
+        // So do transcripts: lines opening with speaker labels (`transcript.rs`).
+        fired[S_DOCUMENT] = markers + if rows >= 3 { 2 } else { 0 } >= 2 || is_transcript(text);
         let instructive = [
             S_OVERRIDE,
             S_AI_ADDRESSED,

@@ -28,6 +28,7 @@ mod shape;
 mod suffix;
 mod text;
 mod topic;
+mod transcript;
 mod words;
 
 use self::injection::InjectionDetector;
