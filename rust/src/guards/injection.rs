@@ -248,7 +248,12 @@ impl InjectionDetector {
             .take(3)
             .count();
         // So do transcripts: lines opening with speaker labels (`transcript.rs`).
-        fired[S_DOCUMENT] = markers + if rows >= 3 { 2 } else { 0 } >= 2 || is_transcript(text);
+        let marked = markers + if rows >= 3 { 2 } else { 0 } >= 2;
+        let transcript = !marked && is_transcript(text);
+        fired[S_DOCUMENT] = marked || transcript;
+        // In a transcript "Assistant:" / "AI:" at a line's start is a speaker's label, not
+        // the model addressed (`ai_vocative` reads it as one), so there it proves nothing.
+        let speaker = |s: usize| transcript && s == S_AI_ADDRESSED;
         let instructive = [
             S_OVERRIDE,
             S_AI_ADDRESSED,
@@ -268,7 +273,7 @@ impl InjectionDetector {
             output_directive(inner_toks)
         };
         fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
-            && (instructive.iter().any(|&s| fired[s])
+            && (instructive.iter().any(|&s| fired[s] && !speaker(s))
                 || output_directive(toks) && framed_middle(text).is_none_or(&mut inner_directive)
                 || self.offtopic.detect(text)
                 || code_insertion(text));
