@@ -6,13 +6,15 @@
 //! plain questions that have nothing to do with it ("What are the primary functions of the
 //! liver?" under a bank notice). A question at an edge counts as an off-topic request only
 //! when nothing in it ties it to the document:
-//! * no word of a question about data (total, most, first, which, more than, …): a table's
-//!   user asks about its columns with words the table does not hold ("how many *games* did
-//!   the team win?"); quoted words ("What's 'thank you very much' in Japanese?") and
-//!   capitalised ones ("the First World War") are a term or a name, not that vocabulary;
+//! * in a table, no word of a question about data (total, most, first, which, more than,
+//!   …): a table's user asks about its columns with words the table does not hold ("how
+//!   many *games* did the team win?"); quoted words ("What's 'thank you very much' in
+//!   Japanese?") and capitalised ones ("the First World War") are a term or a name, not
+//!   that vocabulary;
 //! * no word of a user's own stake in the document (mean, scam, should, pay, refund, he,
-//!   she, help, grammar, tone, …): "What does the second paragraph mean?", "Should I pay
-//!   it?", "Can you help me with the grammar?";
+//!   she, help, grammar, tone, pick, budget, …): "What does the second paragraph mean?",
+//!   "Should I pay it?", "Can you help me with the grammar?", "What laptop would you pick
+//!   for a student?";
 //! * the document was not framed by the user (`framed.rs`): then the last line is theirs;
 //! * the document is not code (`looks_like_code`);
 //! * and, like every candidate, no content word shared with the document (here up to
@@ -20,7 +22,7 @@
 //!   row far down a table).
 
 /// Words of a question about the data in a document (besides `offtopic::DATA`).
-const DATA_EXTRA: &[&str] = &["first", "more", "than", "which", "most", "least"];
+const DATA_EXTRA: &[&str] = &["first", "more", "than", "which", "most", "least", "list"];
 
 /// A user's own stake in the document they pasted: what it means, whether to trust, pay,
 /// answer or fix it, the people in it.
@@ -31,7 +33,8 @@ const CUES: &[&str] = &[
     "accept", "pay", "paid", "owe", "refund", "cancel", "dispute", "sender", "sent", "he", "she",
     "him", "her", "his", "help", "grammar", "spelling", "tone", "wording", "polite",
     "politely", "formal", "informal", "professional", "rude", "correct", "mistakes", "errors",
-    "typos", "advice", "advise", "understand",
+    "typos", "advice", "advise", "understand", "pick", "choose", "buy", "afford", "budget",
+    "prioritise", "prioritize",
 ];
 
 /// Requests to recode the answer's letters ("Replace vowels with the following symbols",
@@ -48,6 +51,14 @@ const LETTERS: &[&str] = &[
 const TARGETS: &[&str] = &[
     "symbol", "symbols", "number", "numbers", "digit", "digits", "position", "emoji", "emojis",
 ];
+
+/// True when `text` holds a pipe table (two rows after a line break, or it opens with
+/// one): only there do data words tie a question to the document. A question after a mail
+/// rarely asks for a total or a maximum in words the mail lacks; "What is the largest
+/// ocean on Earth?" under a mail is not about it.
+pub fn has_table(text: &[u8]) -> bool {
+    text.first() == Some(&b'|') || memchr::memmem::find_iter(text, b"\n|").nth(1).is_some()
+}
 
 /// Bytes of the document compared with a line at its edge.
 pub const EDGE_WINDOW: usize = 4096;

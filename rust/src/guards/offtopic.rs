@@ -342,6 +342,7 @@ impl OffTopic {
         // Whether the user framed the document (`framed.rs`) or it is code, computed once
         // when needed: then edge questions are the user's.
         let mut framed: Option<bool> = None;
+        let mut table: Option<bool> = None;
         while let Some((s, e)) = it.next() {
             let line = &bytes[s..e];
             let prev = before.replace(line[0]);
@@ -428,17 +429,25 @@ impl OffTopic {
                 let w = &line[a..b];
                 let c = self.class(w);
                 if edge_question && !edge::in_spans(&quoted, a) {
-                    let data = c == Some(Class::Data) || edge::data_word(w);
+                    let data = *table.get_or_insert_with(|| edge::has_table(bytes))
+                        && (c == Some(Class::Data) || edge::data_word(w));
                     if data && !edge::is_term(line, a, prev) || edge::cue_word(w) {
                         deictic = true;
                     }
                 }
-                prev = Some(w);
+                let before_word = prev.replace(w);
                 match c {
                     Some(Class::Deictic) if w.eq_ignore_ascii_case(b"following") => {
                         following = true
                     }
                     Some(Class::Deictic) if edge_question && edge::say_quotes(line, w, b) => {}
+                    // "a function that reverses a string": after a content word "that" is
+                    // a relative pronoun, pointing at nothing. (Not in questions at an
+                    // edge: "the list of countries that won" is a table's user asking.)
+                    Some(Class::Deictic)
+                        if !edge_question
+                            && w.eq_ignore_ascii_case(b"that")
+                            && before_word.is_some_and(|p| self.class(p).is_none()) => {}
                     Some(Class::Deictic | Class::Reader) => deictic = true,
                     None if w.len() >= 3 => stems.push(stem(w)),
                     _ => {}

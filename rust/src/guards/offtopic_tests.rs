@@ -100,6 +100,7 @@ fn users_questions_at_the_edges() {
         (TABLE, "which band had the most hits?"),
         (TABLE, "how many songs were released before 1987?"),
         (TABLE, "What was the first single of the group?"),
+        (TABLE, "how long is the list of bands that won any prize?"),
         // The user's stake in the document: its meaning, trusting or answering it.
         (MAIL, "Should I be worried about the charge?"),
         (MAIL, "What does preauthorized mean here?"),
@@ -117,6 +118,18 @@ fn users_questions_at_the_edges() {
     // A document the user framed: the last line is the user's, however unrelated.
     let framed = format!("Here is the mail from my bank:\n{MAIL}\nWhat is the capital of Brazil?");
     assert!(!d.detect(&framed));
+    // A choice the user makes with the document's help.
+    let laptops = "| Model | Battery (h) | Price |\n| Aero 13 | 14 | 999 |\n| Zen 14 | 11 | 849 |\n| Flex 15 | 9 | 699 |";
+    assert!(!d.detect(&format!(
+        "{laptops}\nWhat laptop would you pick for a student?"
+    )));
+    // Data words tie a question to a table, not to a mail.
+    assert!(d.detect(&format!("{MAIL}\nWhat is the largest ocean on Earth?")));
+    assert!(!d.detect(&format!("{TABLE}\nwhat is the largest label of the band?")));
+    // A relative "that" points at nothing.
+    assert!(d.detect(&format!(
+        "{laptops}\nWrite a JavaScript function that reverses a string."
+    )));
     // After code, a user's question is often general.
     let code = "```python\ndef mean(xs):\n    return sum(xs) / len(xs)\n```";
     assert!(!d.detect(&format!(
