@@ -400,6 +400,13 @@ impl OffTopic {
             // the older test: "Translate the following sentence to French: '…'" frames by
             // `framed.rs`'s words, but its "following" points at its own quote.)
             let edge_question = at_edge && class != Some(Class::Verb);
+            // "Also, what's a good book for …" at the end: the user turning to another
+            // subject says so; a line planted in a document has no one to turn from.
+            let turns =
+                lead && (w0.eq_ignore_ascii_case(b"also") || w0.eq_ignore_ascii_case(b"and"));
+            if edge_question && turns {
+                continue;
+            }
             if edge_question
                 && *framed.get_or_insert_with(|| {
                     framed_middle(text).is_some() || edge::looks_like_code(bytes)

@@ -107,6 +107,8 @@ fn users_questions_at_the_edges() {
         (MAIL, "Is this a scam or a real bank?"),
         (MAIL, "Can you help me write a polite complaint?"),
         (MAIL, "How do you say 'thank you' to him in German?"),
+        // The user turning to another subject.
+        (MAIL, "Also, what is a good book for a nine year old?"),
         // Words shared with the document, far from the line.
         (MAIL, "Who is the Mercury team exactly?"),
         // Outside English the list words are not ours: left to the model.
