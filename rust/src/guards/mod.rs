@@ -25,6 +25,7 @@ mod quoted;
 mod search;
 mod secrets;
 mod shape;
+mod stems;
 mod suffix;
 mod text;
 mod topic;

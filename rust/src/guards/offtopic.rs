@@ -25,6 +25,7 @@
 
 use super::edge;
 use super::framed::framed_middle;
+use super::stems::{is_word_byte, stem, stems_in, word_ranges};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -145,85 +146,10 @@ impl Default for OffTopic {
     }
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b >= 0x80 || b.is_ascii_alphanumeric()
-}
-
-/// Bytes of the separator at `text[i]`, 0 inside a word: ASCII non-alphanumerics, and the
-/// no-break space (U+00A0) and General Punctuation (U+2000–U+203F: dashes, curly quotes,
-/// bullets) that tables and mails put between words ("Iraq\u{a0}(IRQ)", "••7681"). Other
-/// non-ASCII chars count as letters.
-fn sep_len(text: &[u8], i: usize) -> usize {
-    match text[i] {
-        b if b < 0x80 => usize::from(!b.is_ascii_alphanumeric()),
-        0xC2 if text.get(i + 1) == Some(&0xA0) => 2,
-        0xE2 if text.get(i + 1) == Some(&0x80) => 3,
-        _ => 0,
-    }
-}
-
-/// The words of `text` (runs of word bytes) as byte ranges, lazily: callers stop early.
-fn word_ranges(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        loop {
-            if i >= text.len() {
-                return None;
-            }
-            match sep_len(text, i) {
-                0 => break,
-                k => i += k,
-            }
-        }
-        let s = i;
-        while i < text.len() && sep_len(text, i) == 0 {
-            i += 1;
-        }
-        Some((s, i))
-    })
-}
-
 /// The words of `line` as byte ranges (at most `MAX_WORDS + 1`, enough to reject).
 fn words(line: &[u8], out: &mut Vec<(usize, usize)>) {
     out.clear();
     out.extend(word_ranges(line).take(MAX_WORDS + 1));
-}
-
-/// Words of `hay` whose stem is one of `stems`, counted up to `limit`.
-fn stems_in(hay: &[u8], stems: &[u64], limit: usize) -> usize {
-    // A filter on each stem's first two bytes (lowercase, 1024 bits): most words are
-    // skipped on those alone.
-    let key = |a: u8, b: u8| (usize::from(a) * 31 + usize::from(b)) & 1023;
-    let mut pair = [0u64; 16];
-    for &k in stems {
-        let len = (k >> 56) as u32;
-        let (a, b) = ((k >> (8 * (len - 1))) as u8, (k >> (8 * (len - 2))) as u8);
-        let h = key(a, b);
-        pair[h / 64] |= 1 << (h % 64);
-    }
-    let mut n = 0;
-    for (s, e) in word_ranges(hay) {
-        if n >= limit {
-            break;
-        }
-        let w = &hay[s..e];
-        if w.len() >= 2 {
-            let h = key(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
-            if pair[h / 64] >> (h % 64) & 1 != 0 {
-                n += usize::from(stems.contains(&stem(w)));
-            }
-        }
-    }
-    n
-}
-
-/// Key of a content word: its first five bytes, ASCII-lowercased (a crude stem).
-fn stem(w: &[u8]) -> u64 {
-    let mut k = 0u64;
-    for &b in w.iter().take(5) {
-        k = k << 8 | u64::from(b.to_ascii_lowercase());
-    }
-    k | (w.len().min(5) as u64) << 56
 }
 
 impl OffTopic {

@@ -10,13 +10,13 @@ fn stem_counts_match_a_plain_count() {
         &[b"r\xc3\xa9sum\xc3\xa9", b"abc"],
         &[b"zzz"],
     ] {
-        let stems: Vec<u64> = words.iter().map(|w| super::stem(w)).collect();
+        let stems: Vec<u64> = words.iter().map(|w| super::super::stems::stem(w)).collect();
         let want = hay
-            .split(|&b| !super::is_word_byte(b))
-            .filter(|w| !w.is_empty() && stems.contains(&super::stem(w)))
+            .split(|&b| !super::super::stems::is_word_byte(b))
+            .filter(|w| !w.is_empty() && stems.contains(&super::super::stems::stem(w)))
             .count();
-        assert_eq!(super::stems_in(hay, &stems, usize::MAX), want);
-        assert_eq!(super::stems_in(hay, &stems, 1), want.min(1));
+        assert_eq!(super::super::stems::stems_in(hay, &stems, usize::MAX), want);
+        assert_eq!(super::super::stems::stems_in(hay, &stems, 1), want.min(1));
     }
 }
 
