@@ -59,6 +59,20 @@ def _handwritten(name: str, label: int, source: str) -> Iterator[Example]:
             yield Example(source, _hsplit(source, text), label, text)
 
 
+def _handwritten_documents() -> Iterator[Example]:
+    """Pasted documents with the user's own question at an edge (benign) or a request planted
+    in them (injection), several languages, transcripts, tables and code; each line is
+    "B<TAB>text" or "I<TAB>text". Hash-split by line like the other hand-written files."""
+    for line in (HERE / "handwritten_documents.txt").read_text(encoding="utf-8").splitlines():
+        kind, sep, raw = line.partition("\t")
+        if line.startswith("#") or not sep or kind not in ("B", "I"):
+            continue
+        text = raw.replace("\\n", "\n")
+        label = int(kind == "I")
+        source = "handwritten_documents_attacked" if label else "handwritten_documents_benign"
+        yield Example(source, _hsplit("hwdocs", line), label, text)
+
+
 def _capability_handwritten() -> Iterator[Example]:
     """The capability classifier's hand-written prompts (Apache-2.0, this repository): ~1,000
     ordinary requests in 14 languages besides English, speech-style and text inline after a
@@ -179,6 +193,7 @@ def examples() -> list[Example]:
     # --- benign (permissive) ---
     out.extend(_handwritten("handwritten_benign.txt", 0, "handwritten_benign"))
     out.extend(_capability_handwritten())
+    out.extend(_handwritten_documents())
     with (DATA / "xstest/xstest_prompts.csv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["label"] == "safe":

@@ -46,7 +46,17 @@ SUS_FPR = 0.03
 # The strong `instruction_in_document` rule catches them instead; they are still evaluated.
 # The `_asked` look-alikes (a context plus the user's question) are evaluation sets for
 # the document rules; they do not train either.
-UNTRAINED = ("bipia_table_attacked", "bipia_email_attacked", "bipia_table_asked", "bipia_email_asked")
+UNTRAINED = (
+    "bipia_table_attacked",
+    "bipia_email_attacked",
+    "bipia_table_asked",
+    "bipia_email_asked",
+    # Evaluation of the document rules only: as training data (weight 1 or 2) their benign
+    # half's model false alarms (non-English mails, code) raised the out-of-fold threshold
+    # 0.686 -> 0.776 and cost 3-5 points of recall on every attack set.
+    "handwritten_documents_benign",
+    "handwritten_documents_attacked",
+)
 
 
 def is_val(fold_key: str) -> bool:

@@ -19,6 +19,7 @@ use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::topic::Topic;
+use super::transcript::is_transcript;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
 /// Three-way decision; thresholds come with the model.
@@ -249,7 +250,13 @@ impl InjectionDetector {
         let rows = memchr::memmem::find_iter(text.as_bytes(), "\n|")
             .take(3)
             .count();
-        fired[S_DOCUMENT] = markers + if rows >= 3 { 2 } else { 0 } >= 2;
+        // So do transcripts: lines opening with speaker labels (`transcript.rs`).
+        let marked = markers + if rows >= 3 { 2 } else { 0 } >= 2;
+        let transcript = !marked && is_transcript(text);
+        fired[S_DOCUMENT] = marked || transcript;
+        // In a transcript "Assistant:" / "AI:" at a line's start is a speaker's label, not
+        // the model addressed (`ai_vocative` reads it as one), so there it proves nothing.
+        let speaker = |s: usize| transcript && s == S_AI_ADDRESSED;
         let instructive = [
             S_OVERRIDE,
             S_AI_ADDRESSED,
@@ -269,7 +276,7 @@ impl InjectionDetector {
             output_directive(inner_toks)
         };
         fired[S_IN_DOCUMENT] = fired[S_DOCUMENT]
-            && (instructive.iter().any(|&s| fired[s])
+            && (instructive.iter().any(|&s| fired[s] && !speaker(s))
                 || output_directive(toks) && framed_middle(text).is_none_or(&mut inner_directive)
                 || self.offtopic.detect(text)
                 || code_insertion(text));
