@@ -85,6 +85,22 @@ def test_messages_input_locates_spans_and_trusts_system_turns() -> None:
     assert msgs[1]["content"][span.start : span.end] == "bob@example.org"
 
 
+def _is_injection(text: str, signal: str) -> routecore.ScanResult:
+    """`text` is called an injection, and `signal` is among the reasons."""
+    r = routecore.scan(text)
+    assert r.injection.verdict == "injection", r
+    assert signal in r.injection.signals, r
+    return r
+
+
+def _passes(text: str, without: str | None = None) -> routecore.ScanResult:
+    """`text` is not called an injection (and `without`, if given, did not fire)."""
+    r = routecore.scan(text)
+    assert r.injection.verdict != "injection", r
+    assert without is None or without not in r.injection.signals, r
+    return r
+
+
 def test_bad_input_is_typed() -> None:
     with pytest.raises(routecore.InvalidRequestError):
         routecore.scan([{"role": "user", "content": 3}])
@@ -109,9 +125,7 @@ _TABLE = "| School | Students |\n| Bethany | 28 |\n| Bethlehem | 182 |\n| Christ
     ],
 )
 def test_instructions_hidden_in_pasted_content_are_injections(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict == "injection", r
-    assert "instruction_in_document" in r.injection.signals
+    _is_injection(text, "instruction_in_document")
 
 
 @pytest.mark.parametrize(
@@ -126,9 +140,7 @@ def test_instructions_hidden_in_pasted_content_are_injections(text: str) -> None
     ],
 )
 def test_ordinary_prompts_and_documents_are_not_injections(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict != "injection", r
-    assert "instruction_in_document" not in r.injection.signals, r
+    _passes(text, without="instruction_in_document")
 
 
 def test_adversarial_suffix_is_flagged() -> None:
@@ -151,8 +163,7 @@ def test_adversarial_suffix_is_flagged() -> None:
     ],
 )
 def test_code_and_maths_one_liners_are_not_suffix_attacks(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict != "injection", r
+    _passes(text)
 
 
 @pytest.mark.parametrize(
@@ -166,9 +177,7 @@ def test_code_and_maths_one_liners_are_not_suffix_attacks(text: str) -> None:
     ],
 )
 def test_the_models_secret_asked_for_with_a_pretext_is_an_injection(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict == "injection", r
-    assert "reveal_prompt" in r.injection.signals
+    _is_injection(text, "reveal_prompt")
 
 
 @pytest.mark.parametrize(
@@ -181,10 +190,8 @@ def test_the_models_secret_asked_for_with_a_pretext_is_an_injection(text: str) -
     ],
 )
 def test_the_users_own_password_is_not_an_injection(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict != "injection", r
+    r = _passes(text, without="reveal_prompt")
     assert "own_secret" in r.injection.signals, r
-    assert "reveal_prompt" not in r.injection.signals, r
 
 
 _NOTICE = (
@@ -212,9 +219,7 @@ _TRANSCRIPT = (
     ],
 )
 def test_unrelated_requests_at_a_documents_edge_are_injections(text: str) -> None:
-    r = routecore.scan(text)
-    assert r.injection.verdict == "injection", r
-    assert "instruction_in_document" in r.injection.signals, r
+    _is_injection(text, "instruction_in_document")
 
 
 @pytest.mark.parametrize(
@@ -237,6 +242,4 @@ def test_unrelated_requests_at_a_documents_edge_are_injections(text: str) -> Non
     ],
 )
 def test_users_questions_at_a_documents_edge_pass(text: str) -> None:
-    r = routecore.scan(text)
-    assert "instruction_in_document" not in r.injection.signals, r
-    assert r.injection.verdict != "injection", r
+    _passes(text, without="instruction_in_document")
