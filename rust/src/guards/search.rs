@@ -12,8 +12,8 @@ use aho_corasick::dfa::DFA;
 use aho_corasick::Anchored;
 
 /// `f(pattern, start, end)` for each match of `dfa` (no prefilter; no empty patterns)
-/// in `hay`, as `find_iter` reports them.
-#[inline]
+/// in `hay`, as `find_iter` reports them. The reference for `overlap::leftmost_longest`.
+#[cfg(test)]
 pub fn matches(dfa: &DFA, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
     let Ok(start) = dfa.start_state(Anchored::No) else {
         return;
