@@ -89,31 +89,42 @@ fn split_hits<const N: usize>(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize))
     while hay.len() - at >= 32 * N {
         let len = ((hay.len() - at) / N).min(PIECE);
         let piece = |c: usize| &hay[at + c * len..at + (c + 1) * len];
+        let p: [&[u8]; N] = std::array::from_fn(|c| piece(c));
         let mut s = [start; N];
         s[0] = sid;
         let mut spec = [[(0usize, 0usize); SPEC_HITS]; N];
         let (mut n_spec, mut spec_ok) = ([0usize; N], [true; N]);
         for k in 0..len {
+            // N independent transition chains, then one rarely taken branch for all of
+            // them (a branch per walk cost more than the walks saved).
+            let mut special = false;
             for c in 0..N {
-                let x = hay[at + c * len + k];
-                s[c] = dfa.next_state(Anchored::No, s[c], x);
-                if dfa.is_special(s[c]) {
-                    if c == 0 {
-                        if dfa.is_dead(s[0]) {
-                            return;
-                        }
-                        if dfa.is_match(s[0]) {
-                            hit(dfa.match_pattern(s[0], 0).as_usize());
-                            s[0] = start;
-                        }
-                    } else if dfa.is_match(s[c]) && n_spec[c] < SPEC_HITS {
-                        spec[c][n_spec[c]] = (k, dfa.match_pattern(s[c], 0).as_usize());
-                        n_spec[c] += 1;
-                        s[c] = start;
-                    } else {
-                        // Dead, or too many matches to keep: the walk before does it all.
-                        spec_ok[c] = false;
+                s[c] = dfa.next_state(Anchored::No, s[c], p[c][k]);
+                special |= dfa.is_special(s[c]);
+                states[c][k] = s[c];
+            }
+            if !special {
+                continue;
+            }
+            for c in 0..N {
+                if !dfa.is_special(s[c]) {
+                    continue;
+                }
+                if c == 0 {
+                    if dfa.is_dead(s[0]) {
+                        return;
                     }
+                    if dfa.is_match(s[0]) {
+                        hit(dfa.match_pattern(s[0], 0).as_usize());
+                        s[0] = start;
+                    }
+                } else if dfa.is_match(s[c]) && n_spec[c] < SPEC_HITS {
+                    spec[c][n_spec[c]] = (k, dfa.match_pattern(s[c], 0).as_usize());
+                    n_spec[c] += 1;
+                    s[c] = start;
+                } else {
+                    // Dead, or too many matches to keep: the walk before does it all.
+                    spec_ok[c] = false;
                 }
                 states[c][k] = s[c];
             }
