@@ -89,7 +89,7 @@ fn split_hits<const N: usize>(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize))
     while hay.len() - at >= 32 * N {
         let len = ((hay.len() - at) / N).min(PIECE);
         let piece = |c: usize| &hay[at + c * len..at + (c + 1) * len];
-        let p: [&[u8]; N] = std::array::from_fn(|c| piece(c));
+        let p: [&[u8]; N] = std::array::from_fn(piece);
         let mut s = [start; N];
         s[0] = sid;
         let mut spec = [[(0usize, 0usize); SPEC_HITS]; N];
