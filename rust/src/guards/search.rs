@@ -5,7 +5,8 @@
 //! where the transition itself is ~6. `matches` gives the same matches (the tests compare
 //! them) for DFAs built without a prefilter, in their own match kind: standard (stop at
 //! the first match state) or leftmost (keep going until the dead state, keep the last
-//! match seen), the next search starting where the last match ended.
+//! match seen), the next search starting where the last match ended. The context cues now
+//! use `overlap::leftmost_longest`; `matches` is its test reference.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
@@ -60,7 +61,7 @@ pub fn standard_hits_serial(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
 
 /// `hit(pattern)` for the same matches as `standard_hits_serial` (in another order).
 ///
-/// A walk over a large DFA (the phrase automaton is ~1.8 MB) on new text waits on a cache
+/// A walk over a large DFA (the phrase automaton is ~3 MB) on new text waits on a cache
 /// miss per byte, one after the other. So the text is cut in pieces walked side by side:
 /// the first from the true state, the others from the start state, on speculation,
 /// recording their state after each byte. Each walk then goes on into the next piece until
