@@ -13,8 +13,8 @@
 use aho_corasick::dfa::DFA;
 use aho_corasick::MatchKind;
 
+use super::overlap::leftmost_longest;
 use super::pii::{Cand, PiiKind};
-use super::search::matches;
 use super::text::{boundary_after, boundary_before};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -87,8 +87,15 @@ const MONTHS: &[&str] = &[
 ];
 
 pub struct ContextDetectors {
-    /// Leftmost-longest, ASCII case-insensitive, searched by `search::matches`.
+    /// Standard semantics, ASCII case-insensitive: every cue match, from which
+    /// `overlap::leftmost_longest` picks the leftmost-longest ones.
     ac: Option<DFA>,
+}
+
+/// The cue strings, in pattern order.
+#[cfg(test)]
+pub fn cue_strings() -> impl Iterator<Item = &'static str> {
+    CUES.iter().map(|c| c.0)
 }
 
 impl Default for ContextDetectors {
@@ -102,7 +109,7 @@ impl ContextDetectors {
         let ac = DFA::builder()
             .prefilter(false)
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(CUES.iter().map(|c| c.0))
             .ok();
         ContextDetectors { ac }
@@ -111,7 +118,9 @@ impl ContextDetectors {
     pub fn scan(&self, text: &str, out: &mut Vec<Cand>) {
         let Some(ac) = &self.ac else { return };
         let bytes = text.as_bytes();
-        matches(ac, bytes, |pid, s, e| {
+        // ~10 cue matches in a KB of prompt text: one allocation, no regrowth.
+        let mut all = Vec::with_capacity(32);
+        leftmost_longest(ac, bytes, &mut all, |pid, s, e| {
             let Some(&(_, cue)) = CUES.get(pid) else {
                 return;
             };

@@ -19,6 +19,7 @@ mod model;
 mod normalize;
 mod numbers;
 mod offtopic;
+mod overlap;
 mod patterns;
 mod pii;
 mod quoted;

@@ -5,15 +5,16 @@
 //! where the transition itself is ~6. `matches` gives the same matches (the tests compare
 //! them) for DFAs built without a prefilter, in their own match kind: standard (stop at
 //! the first match state) or leftmost (keep going until the dead state, keep the last
-//! match seen), the next search starting where the last match ended.
+//! match seen), the next search starting where the last match ended. The context cues now
+//! use `overlap::leftmost_longest`; `matches` is its test reference.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::Anchored;
 
 /// `f(pattern, start, end)` for each match of `dfa` (no prefilter; no empty patterns)
-/// in `hay`, as `find_iter` reports them.
-#[inline]
+/// in `hay`, as `find_iter` reports them. The reference for `overlap::leftmost_longest`.
+#[cfg(test)]
 pub fn matches(dfa: &DFA, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
     let Ok(start) = dfa.start_state(Anchored::No) else {
         return;
@@ -60,7 +61,7 @@ pub fn standard_hits_serial(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize)) {
 
 /// `hit(pattern)` for the same matches as `standard_hits_serial` (in another order).
 ///
-/// A walk over a large DFA (the phrase automaton is ~1.8 MB) on new text waits on a cache
+/// A walk over a large DFA (the phrase automaton is ~3 MB) on new text waits on a cache
 /// miss per byte, one after the other. So the text is cut in pieces walked side by side:
 /// the first from the true state, the others from the start state, on speculation,
 /// recording their state after each byte. Each walk then goes on into the next piece until
@@ -89,31 +90,42 @@ fn split_hits<const N: usize>(dfa: &DFA, hay: &[u8], mut hit: impl FnMut(usize))
     while hay.len() - at >= 32 * N {
         let len = ((hay.len() - at) / N).min(PIECE);
         let piece = |c: usize| &hay[at + c * len..at + (c + 1) * len];
+        let p: [&[u8]; N] = std::array::from_fn(piece);
         let mut s = [start; N];
         s[0] = sid;
         let mut spec = [[(0usize, 0usize); SPEC_HITS]; N];
         let (mut n_spec, mut spec_ok) = ([0usize; N], [true; N]);
         for k in 0..len {
+            // N independent transition chains, then one rarely taken branch for all of
+            // them (a branch per walk cost more than the walks saved).
+            let mut special = false;
             for c in 0..N {
-                let x = hay[at + c * len + k];
-                s[c] = dfa.next_state(Anchored::No, s[c], x);
-                if dfa.is_special(s[c]) {
-                    if c == 0 {
-                        if dfa.is_dead(s[0]) {
-                            return;
-                        }
-                        if dfa.is_match(s[0]) {
-                            hit(dfa.match_pattern(s[0], 0).as_usize());
-                            s[0] = start;
-                        }
-                    } else if dfa.is_match(s[c]) && n_spec[c] < SPEC_HITS {
-                        spec[c][n_spec[c]] = (k, dfa.match_pattern(s[c], 0).as_usize());
-                        n_spec[c] += 1;
-                        s[c] = start;
-                    } else {
-                        // Dead, or too many matches to keep: the walk before does it all.
-                        spec_ok[c] = false;
+                s[c] = dfa.next_state(Anchored::No, s[c], p[c][k]);
+                special |= dfa.is_special(s[c]);
+                states[c][k] = s[c];
+            }
+            if !special {
+                continue;
+            }
+            for c in 0..N {
+                if !dfa.is_special(s[c]) {
+                    continue;
+                }
+                if c == 0 {
+                    if dfa.is_dead(s[0]) {
+                        return;
                     }
+                    if dfa.is_match(s[0]) {
+                        hit(dfa.match_pattern(s[0], 0).as_usize());
+                        s[0] = start;
+                    }
+                } else if dfa.is_match(s[c]) && n_spec[c] < SPEC_HITS {
+                    spec[c][n_spec[c]] = (k, dfa.match_pattern(s[c], 0).as_usize());
+                    n_spec[c] += 1;
+                    s[c] = start;
+                } else {
+                    // Dead, or too many matches to keep: the walk before does it all.
+                    spec_ok[c] = false;
                 }
                 states[c][k] = s[c];
             }
