@@ -6,7 +6,7 @@ carve is small (3 bipia_code_clean texts). Here the non-validation training text
 in two folds by hash; a model trained the shipped way on one fold scores the other. Texts
 that never train (attacked / asked BIPIA mails and tables) are scored by the model of the
 fold their hash picks. The `injection` threshold is picked on these out-of-fold scores the
-way `train_injection.py` picks it on validation (1% source-averaged FPR), so rule and
+way `train_injection.py` picks it (1% source-averaged FPR on unseen texts), so rule and
 feature changes can be compared on ~9k texts instead of ~1.6k. Half-size models are
 weaker than the shipped one: compare runs with each other, not with the test report.
 
@@ -33,13 +33,10 @@ from train_injection import (
     L2,
     N_BUCKETS,
     UNTRAINED,
-    design,
+    cross_fit_scores,
     is_val,
-    quantize,
     sample_weights,
-    score,
     threshold_at_fpr,
-    train,
 )
 
 
@@ -83,16 +80,7 @@ def main() -> None:
     drop = {N_BUCKETS + SIGNAL_NAMES.index(n) for n in args.drop_signal}
     feats = [[f for f in fs if f not in drop] for fs in feats] if drop else feats
     sw = sample_weights(src, y)  # relative weights only; renormalised per fold below
-    s = np.zeros(len(texts))
-    for f in (0, 1):
-        fit = np.flatnonzero(trained & (fold != f))
-        rows, cols, vals, _ = design([feats[i] for i in fit])
-        w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit), args.l2)
-        q, scale = quantize(w)
-        sig_w = w[N_BUCKETS:].astype(np.float32)
-        held = np.flatnonzero(fold == f)
-        hr, hc, hv, hs = design([feats[i] for i in held])
-        s[held] = score(hr, hc, hv, hs, q, scale, sig_w, b, len(held))
+    s = cross_fit_scores(feats, y, sw, fold, trained, args.l2)
     doc = np.array([N_BUCKETS + S_DOCUMENT in f for f in feats])
     neg = np.flatnonzero((y == 0) & trained)
     thr = np.zeros(len(texts))

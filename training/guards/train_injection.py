@@ -11,6 +11,7 @@ Re-running on the same data and the same Rust featuriser reproduces the file bit
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import struct
 import sys
@@ -37,6 +38,7 @@ LR = 0.05
 # the same validation FPR as 1e-3 with larger, less stable weights.
 L2 = 3e-3
 VAL_PERCENT = 15
+CROSS_FOLDS = 5
 # Verdict levels: "injection" may block, so it gets the tighter budget.
 INJ_FPR = 0.01
 SUS_FPR = 0.03
@@ -57,6 +59,11 @@ UNTRAINED = (
     "handwritten_documents_benign",
     "handwritten_documents_attacked",
 )
+
+
+def cross_fold(fold_key: str) -> int:
+    """The out-of-fold cut of the training texts outside the validation carve."""
+    return int(hashlib.sha256(("cf" + fold_key).encode()).hexdigest()[:8], 16) % CROSS_FOLDS
 
 
 def is_val(fold_key: str) -> bool:
@@ -125,6 +132,29 @@ def score(rows, cols, vals, strong, q, scale, sig_w, bias, n):
     z = bias + np.bincount(rows, weights=vals * wq[cols], minlength=n)
     s = 1.0 / (1.0 + np.exp(-z))
     return np.where(strong, np.maximum(s, STRONG_FLOOR), s)
+
+
+def cross_fit_scores(
+    feats: list[list[int]],
+    y: np.ndarray,
+    sw: np.ndarray,
+    fold: np.ndarray,
+    trainable: np.ndarray,
+    l2: float = L2,
+    iters: int = ITERS,
+) -> np.ndarray:
+    """Each text's score by a model that never saw it: for every fold f, a model trained the
+    shipped way on the trainable texts outside f scores the texts in f."""
+    s = np.zeros(len(feats))
+    for f in np.unique(fold):
+        fit = np.flatnonzero(trainable & (fold != f))
+        rows, cols, vals, _ = design([feats[i] for i in fit])
+        w, b = train(rows, cols, vals, y[fit], sw[fit] / sw[fit].mean(), len(fit), l2, iters)
+        q, scale = quantize(w)
+        held = np.flatnonzero(fold == f)
+        hr, hc, hv, hs = design([feats[i] for i in held])
+        s[held] = score(hr, hc, hv, hs, q, scale, w[N_BUCKETS:].astype(np.float32), b, len(held))
+    return s
 
 
 def threshold_at_fpr(neg_scores: np.ndarray, neg_weight: np.ndarray, fpr: float) -> float:
@@ -211,15 +241,31 @@ def main() -> None:
     vr, vc, vv, vs = design([feats[i] for i in hold])
     s = score(vr, vc, vv, vs, q, scale, sig_w, b, len(hold))
     yv = y[hold]
-    # Per verdict level, on the validation texts only. Each benign source weighs the same
-    # (1/its size): pooled, the thousands of easy CLINC/Banking77 commands hid a 14% FPR
-    # on MT-Bench's 22 prompts.
+    # Thresholds, per verdict level, on scores of texts the scoring model never saw: the
+    # validation carve (by the shipped model) and the rest of the training split out of
+    # fold (CROSS_FOLDS models, each trained the shipped way on the other folds). The carve
+    # alone gave 3-9 texts of the small sources, so one vicuna_bench prompt at 0.593 set the
+    # threshold (0.592) by itself, and a merge that moved it 0.555 -> 0.592 moved the test
+    # recall of whole sets by a point. Each benign source weighs the same (1/its size):
+    # pooled, the thousands of easy CLINC/Banking77 commands hid a 14% FPR on MT-Bench.
+    cf = cross_fit_scores(
+        feats, y, sw, np.array([cross_fold(k) for *_, k in data]), ~val, args.l2, args.iters
+    )
+    cf[hold] = s
+    neg_all = np.flatnonzero(y == 0)
+    per_all = collections.Counter(src[i] for i in neg_all)
+    w_all = np.array([1.0 / per_all[src[i]] for i in neg_all])
+    inj = threshold_at_fpr(cf[neg_all], w_all, INJ_FPR)
+    sus = min(threshold_at_fpr(cf[neg_all], w_all, SUS_FPR), inj)
+    print(
+        f"thresholds on {len(neg_all)} unseen benign scores (validation + {CROSS_FOLDS}-fold "
+        f"out-of-fold): out-of-fold recall {float((cf[y == 1] >= inj).mean()):.3f}",
+        file=sys.stderr,
+    )
     hsrc = [src[i] for i in hold]
     neg = np.flatnonzero(yv == 0)
     per = {k: sum(1 for i in neg if hsrc[i] == k) for k in {hsrc[i] for i in neg}}
     nw = np.array([1.0 / per[hsrc[i]] for i in neg])
-    inj = threshold_at_fpr(s[neg], nw, INJ_FPR)
-    sus = min(threshold_at_fpr(s[neg], nw, SUS_FPR), inj)
     rec = float((s[yv == 1] >= inj).mean())
     fpr = float(nw[s[neg] >= inj].sum() / nw.sum())
     print(
