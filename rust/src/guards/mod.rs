@@ -111,6 +111,58 @@ pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
     }
 }
 
+/// Patterns that nest, overlap and share prefixes (one non-ASCII): the automaton tests' set.
+#[cfg(test)]
+pub(crate) const NESTED_PATTERNS: [&str; 21] = [
+    "mr",
+    "mr.",
+    "mrs",
+    "my name is",
+    "name",
+    "name:",
+    "street",
+    "st",
+    "str",
+    "strasse",
+    "apt",
+    "apt.",
+    "a",
+    "ab",
+    "abc",
+    "bc",
+    "c",
+    "born",
+    "born on",
+    "dob",
+    "é",
+];
+
+/// Appends one piece of a random pattern of `pats` to `h` (whole, or a random cut of it one
+/// time in three; letters upper-cased one time in four), then a random prefix of `sep`.
+#[cfg(test)]
+pub(crate) fn push_piece(
+    h: &mut Vec<u8>,
+    pats: &[&str],
+    next: &mut impl FnMut(usize) -> usize,
+    sep: &[u8],
+) {
+    let p = pats[next(pats.len())].as_bytes();
+    let (a, b) = (next(p.len()), next(p.len() + 1));
+    let piece = if next(3) == 0 {
+        &p[a.min(b)..a.max(b)]
+    } else {
+        p
+    };
+    for &c in piece {
+        h.push(if next(4) == 0 {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
+    }
+    h.extend_from_slice(&sep[..next(sep.len() + 1)]);
+}
+
 /// The opt-in timing tests' text: the file named by the environment variable `var`, or a
 /// small mail-shaped default.
 #[cfg(test)]
