@@ -39,7 +39,16 @@ LR = 0.05
 L2 = 3e-3
 VAL_PERCENT = 15
 CROSS_FOLDS = 5
-# Verdict levels: "injection" may block, so it gets the tighter budget.
+# Verdict levels: "injection" may block, so it gets the tighter budget; "suspicious" is the
+# issue's operating point (FPR <= 3%) for tenants that act on it (`min_verdict`).
+# The 1% was re-decided on the out-of-fold scores that set it (session 12, 9,714 benign /
+# 2,451 attack texts): source-averaged budget 1.0 / 1.26 / 1.79 / 2.3% -> threshold 0.655 /
+# 0.592 / 0.55 / 0.50, pooled recall 88.3 / 90.0 / 90.9 / 91.9%, while the sets already over
+# 3% get worse (handwritten_benign 4.6 / 6.6 / 7.7 / 9.1%, mt_bench 1.7 / 1.7 / 6.9 / 10.3%,
+# vicuna_bench 1.6 / 3.2 / 3.2 / 4.8%; arena_hard stays 4.7%, scored >= 0.85). Holding
+# every benign source <= 3% instead (or at its FPR at the 0.85 cap plus one text) would need
+# 0.82 (recall 83%). So recall is bought with
+# fewer false alarms, not with a looser budget.
 INJ_FPR = 0.01
 SUS_FPR = 0.03
 # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is
