@@ -3,31 +3,13 @@
 
 use std::collections::HashMap;
 
-use super::Issues;
+use super::{Issues, ModelNames};
 use crate::capability::Capability;
 use crate::config::raw::{RawConfig, RawDetector, RawGuardSet, RawVerification};
 use crate::guard_policy::*;
 use crate::guards::PiiKind;
-use crate::policy::ModelId;
 
 const DETECTORS: &str = "injection, pii";
-
-struct Ctx<'a> {
-    models: &'a HashMap<String, ModelId>,
-}
-
-impl Ctx<'_> {
-    fn model(&self, is: &mut Issues, path: String, name: &str) -> Option<ModelId> {
-        let id = self.models.get(name).copied();
-        if id.is_none() {
-            is.add(
-                path,
-                format!("unknown model {name:?} (not defined under [models])"),
-            );
-        }
-        id
-    }
-}
 
 fn action(is: &mut Issues, path: String, s: &Option<String>) -> Option<Action> {
     let s = s.as_deref()?;
@@ -109,7 +91,7 @@ fn detector(
     (a, m)
 }
 
-fn guard_set(is: &mut Issues, p: &str, g: &RawGuardSet, cx: &Ctx<'_>) -> GuardOverride {
+fn guard_set(is: &mut Issues, p: &str, g: &RawGuardSet, cx: &ModelNames<'_>) -> GuardOverride {
     let mut o = GuardOverride::default();
     if let Some(d) = &g.injection {
         let (a, m) = detector(is, &format!("{p}.injection"), d, &mut o, true);
@@ -139,27 +121,22 @@ fn check_effective(is: &mut Issues, p: &str, g: &GuardSet) {
     }
 }
 
-pub(super) fn compile_guards(
-    is: &mut Issues,
-    raw: &RawConfig,
-    models: &HashMap<String, ModelId>,
-) -> GuardPolicy {
-    let cx = Ctx { models };
+pub(super) fn compile_guards(is: &mut Issues, raw: &RawConfig, cx: &ModelNames<'_>) -> GuardPolicy {
     let mut pol = GuardPolicy {
-        global: guard_set(is, "guards", &raw.guards, &cx),
+        global: guard_set(is, "guards", &raw.guards, cx),
         ..Default::default()
     };
     for (i, t) in raw.tiers.iter().enumerate() {
         let o = t
             .guards
             .as_ref()
-            .map(|g| guard_set(is, &format!("tiers[{i}].guards"), g, &cx))
+            .map(|g| guard_set(is, &format!("tiers[{i}].guards"), g, cx))
             .unwrap_or_default();
         pol.tiers.push(o);
     }
     for (name, t) in &raw.tenants {
         if let Some(g) = &t.guards {
-            let o = guard_set(is, &format!("tenants.{name}.guards"), g, &cx);
+            let o = guard_set(is, &format!("tenants.{name}.guards"), g, cx);
             pol.tenants.insert(name.clone(), o);
         }
     }
@@ -190,9 +167,8 @@ pub(super) fn compile_verification(
     is: &mut Issues,
     v: &RawVerification,
     raw: &RawConfig,
-    models: &HashMap<String, ModelId>,
+    cx: &ModelNames<'_>,
 ) -> VerificationPolicy {
-    let cx = Ctx { models };
     for (i, c) in v.checks.iter().enumerate() {
         if !matches!(c.as_str(), "json" | "refusal") {
             is.add(
@@ -250,7 +226,7 @@ pub(super) fn compile_verification(
         let Some(to) = cx.model(is, p.clone(), target) else {
             continue;
         };
-        if let Some(&from) = models.get(key) {
+        if let Some(&from) = cx.0.get(key) {
             if from == to {
                 is.add(p, "a model cannot roll back to itself");
             }
