@@ -302,7 +302,7 @@ def test_a_drain_that_overruns_or_never_ends_closes_the_connection(monkeypatch: 
     _, srv = serve(lambda req: chunked(overrun), read_to_done)
     assert srv.connections == 2
     # No terminator within the drain time: closed, the next request connects anew.
-    monkeypatch.setattr("routecore.providers.h1._DRAIN_S", 0.01)
+    monkeypatch.setattr("routecore.providers.h1_reply._DRAIN_S", 0.01)
     _, srv = serve(lambda req: chunked([b"data: [DONE]\n\n"])[:-1], read_to_done)
     assert srv.connections == 2
 
