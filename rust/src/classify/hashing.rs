@@ -25,8 +25,9 @@ use crate::request::{Request, Role};
 mod tokenizer;
 mod turn;
 
+use crate::classify::floor_char;
 use tokenizer::Tokenizer;
-use turn::{floor_char, last_turn};
+use turn::last_turn;
 
 /// Bump when the meaning of any feature changes (artifacts carry it; a mismatch is rejected).
 pub const FEATURE_VERSION: u32 = 3;

@@ -33,6 +33,16 @@ pub trait CapabilityModel: Send + Sync {
     fn classify(&self, req: &Request<'_>, features: &Features) -> Classification;
 }
 
+/// The char boundary at or before byte `i` (clamped to the text): where a byte budget may cut.
+/// (`str::floor_char_boundary` needs Rust 1.91; the crate supports 1.85.)
+pub(crate) fn floor_char(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// Turn raw class scores into probabilities (softmax at `temperature`).
 pub fn normalize(raw: &[f32; Capability::COUNT], temperature: f32) -> [f32; Capability::COUNT] {
     let max = raw.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -8,7 +8,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::keywords::{Bound, CUES};
-use super::{argmax, normalize, CapabilityModel, Classification};
+use super::{argmax, floor_char, normalize, CapabilityModel, Classification};
 use crate::capability::Capability;
 use crate::features::Features;
 use crate::request::{Request, Role};
@@ -172,13 +172,6 @@ fn bounded(b: &[u8], start: usize, end: usize, bound: Bound) -> bool {
         Bound::L => left_ok,
         Bound::B => left_ok && right_ok,
     }
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 fn ceil_char(s: &str, mut i: usize) -> usize {

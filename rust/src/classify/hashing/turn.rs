@@ -3,13 +3,7 @@
 
 use super::*;
 
-pub(super) fn floor_char(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+use crate::classify::floor_char;
 
 /// Where a multi-paragraph turn's first paragraph ends and its last begins, and whether each
 /// is a short paragraph of its own (an instruction) rather than a fallback cut or a long
