@@ -8,7 +8,8 @@ $ROUTECORE_GUARDS_BIN (see runner.py). Prints:
      (never trained on) and on evaluation-only sets (NC licence, plain harmful asks);
   2. PII precision / recall per entity type on presidio_synth_pii (all 1,500 rows:
      the PII detectors are rules, nothing was fitted on them) and on a synthetic
-     secrets fixture; PII hits per 1,000 benign prompts as a false-alarm gauge;
+     secrets fixture; PERSON on WNUT-17's human-annotated tweets (all splits); PII hits per
+     1,000 benign prompts as a false-alarm gauge;
   3. latency per KB (scan + redact) from the Rust side.
 """
 
@@ -122,6 +123,38 @@ def presidio_report() -> None:
         rc = tp_r[k] / n_gold if n_gold else float("nan")
         ex = exact[k] / tp_r[k] if tp_r[k] else float("nan")
         print(f"{k:16} {n_gold:5} {n_pred:5} {p:9.1%} {rc:7.1%} {ex:6.1%}")
+
+
+def wnut_person_report() -> None:
+    """PERSON spans on WNUT-17 (tweets, Reddit, YouTube comments; human-annotated, CC BY 4.0):
+    real text, unlike presidio's templates. Tokens are joined by single spaces; a prediction
+    counts if it overlaps a gold `person` span. Annotators also tag bands and characters as
+    other types, so part of the "false" predictions are people too."""
+    texts, golds = [], []
+    for split in ("train", "dev", "test"):
+        for line in (DATA / f"wnut17/{split}.jsonl").open(encoding="utf-8"):
+            r = json.loads(line)
+            spans: list[list[int]] = []
+            pos, inside = 0, False
+            for tok, tag in zip(r["tokens"], r["ner_tags"], strict=True):
+                if tag == "B-person" or (tag == "I-person" and not inside):
+                    spans.append([pos, pos + len(tok)])
+                elif tag == "I-person":
+                    spans[-1][1] = pos + len(tok)
+                inside = tag.endswith("-person")
+                pos += len(tok) + 1
+            texts.append(" ".join(r["tokens"]))
+            golds.append(spans)
+    res = scan_many(texts)
+    tp = fp = found = 0
+    for gold, out in zip(golds, res, strict=True):
+        pred = [(s, e) for s, e, k in out["pii"] if k == "PERSON"]
+        tp += sum(1 for p in pred if any(_overlaps(p, (g[0], g[1])) for g in gold))
+        fp += sum(1 for p in pred if not any(_overlaps(p, (g[0], g[1])) for g in gold))
+        found += sum(1 for g in gold if any(_overlaps(p, (g[0], g[1])) for p in pred))
+    n = sum(len(g) for g in golds)
+    print(f"\n## PERSON on WNUT-17 ({len(texts)} human-annotated posts, {n} person spans)\n")
+    print(f"precision {tp / max(1, tp + fp):.1%} ({tp + fp} predicted), recall {found / max(1, n):.1%}")
 
 
 def _secret_fixture() -> list[tuple[str, str | None, str]]:
@@ -269,6 +302,7 @@ def main() -> None:
     print(f"# routecore guards evaluation (backend: {backend()})")
     injection_report(args.detail)
     presidio_report()
+    wnut_person_report()
     secrets_report()
     benign_pii_pressure()
     if not args.skip_latency:
