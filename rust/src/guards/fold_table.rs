@@ -32,7 +32,18 @@ static TABLE: LazyLock<Box<[u32]>> = LazyLock::new(|| (0..=0xFFFFu32).map(entry)
 /// The fold of the char `c` (None: take the general path).
 #[inline]
 pub fn lookup(c: char) -> Option<Fold> {
-    let e = *TABLE.get(c as usize)?;
+    decode(*TABLE.get(c as usize)?)
+}
+
+/// The entries, indexed by code point (BMP only): a loop over many chars takes the
+/// `LazyLock` check once, then `decode`s entries.
+pub fn table() -> &'static [u32] {
+    &TABLE
+}
+
+/// The fold an entry describes (None: take the general path).
+#[inline(always)]
+pub fn decode(e: u32) -> Option<Fold> {
     if e & VALID == 0 {
         return None;
     }
