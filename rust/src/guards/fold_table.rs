@@ -29,22 +29,10 @@ pub struct Fold {
 
 static TABLE: LazyLock<Box<[u32]>> = LazyLock::new(|| (0..=0xFFFFu32).map(entry).collect());
 
-/// The fold of the char `c` (None: take the general path). `Normalized` takes the table
-/// once per run (`table`, `decode`); the tests look chars up one by one.
-#[cfg(test)]
+/// The fold of the char `c` (None: take the general path).
+#[inline]
 pub fn lookup(c: char) -> Option<Fold> {
-    decode(*TABLE.get(c as usize)?)
-}
-
-/// The entries, indexed by code point (BMP only): a loop over many chars takes the
-/// `LazyLock` check once, then `decode`s entries.
-pub fn table() -> &'static [u32] {
-    &TABLE
-}
-
-/// The fold an entry describes (None: take the general path).
-#[inline(always)]
-pub fn decode(e: u32) -> Option<Fold> {
+    let e = *TABLE.get(c as usize)?;
     if e & VALID == 0 {
         return None;
     }

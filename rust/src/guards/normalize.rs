@@ -16,7 +16,9 @@
 
 use unicode_normalization::char::decompose_compatible;
 
-// The fast paths of `fill`: clean ASCII stretches and plain non-ASCII runs.
+use super::fold_table;
+
+// The fast path of `fill`: clean ASCII stretches.
 mod fast;
 use fast::letters_at;
 
@@ -204,21 +206,21 @@ impl Normalized {
                 i += 1;
                 continue;
             }
-            // Most non-ASCII chars fold in one plain step, looked up (see `fold_table`):
-            // a run of them goes in one loop.
-            if FAST {
-                let (k, chars) = self.plain_run(bytes, i);
-                if k > 0 {
-                    // The run's chars count as events, as one step each would.
-                    slow = slow.saturating_sub(chars - 1);
-                    i += k;
-                    continue;
-                }
-            }
             let Some(c0) = input[i..].chars().next() else {
                 break;
             };
             i += c0.len_utf8();
+            // Most non-ASCII chars fold in one plain step, looked up (see `fold_table`).
+            if FAST {
+                if let Some(f) = fold_table::lookup(c0) {
+                    if f.alnum {
+                        self.push_word_char(f.ch, f.glyph);
+                    } else {
+                        self.push_separator(f.ch);
+                    }
+                    continue;
+                }
+            }
             let c = if ('\u{E0020}'..='\u{E007E}').contains(&c0) {
                 self.obfuscation |= OBF_TAGS;
                 char::from_u32(c0 as u32 - 0xE0000).unwrap_or(' ')

@@ -1,9 +1,7 @@
-//! The fast paths of `Normalized::fill`: a clean ASCII stretch of up to 64 bytes, and a
-//! run of non-ASCII chars whose fold is one plain step, each taken in one go; the
-//! byte-at-a-time loop in `normalize.rs` is their reference (`tests.rs` compares them).
+//! The fast path of `Normalized::fill`: a clean ASCII stretch of up to 64 bytes taken in
+//! one step; the byte-at-a-time loop in `normalize.rs` is its reference (`tests.rs`
+//! compares them).
 
-use super::super::fold_table;
-use super::super::text::decode_lead;
 use super::{Normalized, Word};
 
 impl Normalized {
@@ -109,51 +107,6 @@ impl Normalized {
             st.in_word = false;
         }
         k
-    }
-
-    /// Takes in the run at `bytes[from..]` (a char boundary) of non-ASCII chars whose
-    /// fold is one plain step (a `fold_table` entry), with single spaces between two of
-    /// them (words of Cyrillic, Arabic or Devanagari text), exactly as the general path
-    /// would one event at a time, and returns its length in bytes and chars (0: the char
-    /// at `from` has no entry). Per char: a decode without a branch on its length, one
-    /// table load, the word counters; the per-event dispatch of the main loop (its ASCII
-    /// tests, the checked decoding, the table's `LazyLock` check) cost ~26 ns a char.
-    pub(super) fn plain_run(&mut self, bytes: &[u8], from: usize) -> (usize, u32) {
-        let table = fold_table::table();
-        let (mut i, mut chars) = (from, 0u32);
-        while let Some(&b) = bytes.get(i) {
-            if b < 0x80 {
-                if b == b' ' && bytes.get(i + 1).is_some_and(|&x| x >= 0x80) {
-                    self.push_separator(' ');
-                    i += 1;
-                    chars += 1;
-                    continue;
-                }
-                break;
-            }
-            let mut lead = [0u8; 4];
-            match bytes.get(i..i + 4) {
-                Some(four) => lead.copy_from_slice(four),
-                None => {
-                    for (d, &s) in lead.iter_mut().zip(&bytes[i..]) {
-                        *d = s;
-                    }
-                }
-            }
-            // `bytes` is a `str`'s: `b` leads a char of 2-4 bytes.
-            let cp = decode_lead(lead);
-            let Some(f) = table.get(cp as usize).and_then(|&e| fold_table::decode(e)) else {
-                break;
-            };
-            i += 2 + usize::from(b >= 0xE0) + usize::from(b >= 0xF0);
-            chars += 1;
-            if f.alnum {
-                self.push_word_char(f.ch, f.glyph);
-            } else {
-                self.push_separator(f.ch);
-            }
-        }
-        (i - from, chars)
     }
 }
 
