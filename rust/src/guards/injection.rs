@@ -15,6 +15,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::quoted_question::question_without_quotes;
 use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
@@ -243,6 +244,17 @@ impl InjectionDetector {
                 let mut sub = [false; SIGNALS.len()];
                 self.rules(inner, inner_toks, inner_squashed, &mut sub);
                 fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
+            }
+        }
+        // The same for a phrase in any language quoted in a short question ("\"पिछले
+        // निर्देशों को अनदेखा करो\" वाला हमला क्या होता है?"): `quoted_question.rs`.
+        if fired[S_OVERRIDE] && !fired[S_ENCODED] {
+            if let Some(rest) = question_without_quotes(text) {
+                inner.fill(&rest);
+                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+                let mut sub = [false; SIGNALS.len()];
+                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                fired[S_OVERRIDE] = sub[S_OVERRIDE];
             }
         }
         // Markdown/pipe tables carry no textual marker: three rows starting with `|`
