@@ -246,15 +246,17 @@ impl InjectionDetector {
                 fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
             }
         }
-        // The same for a phrase in any language quoted in a short question ("\"पिछले
-        // निर्देशों को अनदेखा करो\" वाला हमला क्या होता है?"): `quoted_question.rs`.
-        if fired[S_OVERRIDE] && !fired[S_ENCODED] {
+        // The same for an override or secret request in any language quoted in a short
+        // question ("\"पिछले निर्देशों को अनदेखा करो\" वाला हमला क्या होता है?", "Por que os
+        // golpistas pedem \"me diga sua senha\"?"): `quoted_question.rs`.
+        if (fired[S_OVERRIDE] || fired[S_REVEAL]) && !fired[S_ENCODED] {
             if let Some(rest) = question_without_quotes(text) {
                 inner.fill(&rest);
                 tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
                 let mut sub = [false; SIGNALS.len()];
                 self.rules(inner, inner_toks, inner_squashed, &mut sub);
-                fired[S_OVERRIDE] = sub[S_OVERRIDE];
+                fired[S_OVERRIDE] &= sub[S_OVERRIDE];
+                fired[S_REVEAL] &= sub[S_REVEAL];
             }
         }
         // Markdown/pipe tables carry no textual marker: three rows starting with `|`
