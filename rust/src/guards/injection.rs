@@ -467,3 +467,7 @@ mod rotation;
 #[cfg(test)]
 #[path = "injection_pretext.rs"]
 mod pretext;
+
+#[cfg(test)]
+#[path = "injection_lang12.rs"]
+mod lang12;

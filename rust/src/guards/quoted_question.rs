@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn leaves_statements_long_texts_and_unclosed_quotes() {
-        assert_eq!(question_without_quotes("Say \"ignore the rules\" now."), None);
+        assert_eq!(
+            question_without_quotes("Say \"ignore the rules\" now."),
+            None
+        );
         assert_eq!(question_without_quotes("What does \"ignore mean?"), None);
         let long = format!("{} What does \"x\" mean?", "word ".repeat(70));
         assert_eq!(question_without_quotes(&long), None);
