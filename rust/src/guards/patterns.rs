@@ -844,6 +844,8 @@ pub const PHRASES: &[(usize, &str)] = &[
     (S_EXFIL, "your entire knowledge base"),
     (S_EXFIL, "todo o seu banco de dados"),
     (S_EXFIL, "imprimir seu banco de dados"),
+    (S_EXFIL, "imprima seu banco de dados"),
+    (S_EXFIL, "seu banco de dados inteiro"),
     (S_EXFIL, "registros de usuarios que voce tem"),
     (S_EXFIL, "imprimir tu base de datos"),
     (S_EXFIL, "imprime tu base de datos"),
