@@ -277,4 +277,3 @@ def test_multilingual_look_alikes_are_not_injections(text: str) -> None:
     r = routecore.scan(text)
     assert r.injection.verdict != "injection", r
     assert r.injection.score < 0.5, r
-

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import train_injection
 from datasets import examples
 from runner import features_many
-import train_injection
 from train_injection import (
     BOOST,
     INJ_FPR,
