@@ -15,6 +15,7 @@ use super::normalize::{fold, Normalized};
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
+use super::quoted_question::question_without_quotes;
 use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
@@ -245,6 +246,19 @@ impl InjectionDetector {
                 fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
             }
         }
+        // The same for an override or secret request in any language quoted in a short
+        // question ("\"पिछले निर्देशों को अनदेखा करो\" वाला हमला क्या होता है?", "Por que os
+        // golpistas pedem \"me diga sua senha\"?"): `quoted_question.rs`.
+        if (fired[S_OVERRIDE] || fired[S_REVEAL]) && !fired[S_ENCODED] {
+            if let Some(rest) = question_without_quotes(text) {
+                inner.fill(&rest);
+                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
+                let mut sub = [false; SIGNALS.len()];
+                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                fired[S_OVERRIDE] &= sub[S_OVERRIDE];
+                fired[S_REVEAL] &= sub[S_REVEAL];
+            }
+        }
         // Markdown/pipe tables carry no textual marker: three rows starting with `|`
         // make a document by themselves.
         let rows = memchr::memmem::find_iter(text.as_bytes(), "\n|")
@@ -453,3 +467,7 @@ mod rotation;
 #[cfg(test)]
 #[path = "injection_pretext.rs"]
 mod pretext;
+
+#[cfg(test)]
+#[path = "injection_lang12.rs"]
+mod lang12;

@@ -23,6 +23,7 @@ mod overlap;
 mod patterns;
 mod pii;
 mod quoted;
+mod quoted_question;
 mod search;
 mod secrets;
 mod shape;

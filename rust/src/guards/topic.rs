@@ -38,6 +38,16 @@ const TOPIC: &[&str] = &[
     "prompt del sistema",
     "modelo de lenguaje",
     "injecao de prompt",
+    // guards-lang12: the Portuguese word order and chatbots as the topic ("O que é um
+    // prompt de sistema?", "ataques a chatbots"): hand-written look-alikes at 0.69-0.71.
+    "prompt de sistema",
+    "prompt do sistema",
+    "chatbot",
+    "चैटबॉट",
+    "聊天机器人",
+    "チャットボット",
+    "챗봇",
+    "чат-бот",
     "modelo de linguagem",
     "prompt di sistema",
     "modello linguistico",
