@@ -19,6 +19,7 @@ use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::topic::Topic;
+use super::notice::is_notice;
 use super::transcript::is_transcript;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 
@@ -253,7 +254,9 @@ impl InjectionDetector {
         // So do transcripts: lines opening with speaker labels (`transcript.rs`).
         let marked = markers + if rows >= 3 { 2 } else { 0 } >= 2;
         let transcript = !marked && is_transcript(text);
-        fired[S_DOCUMENT] = marked || transcript;
+        // And mails or notifications pasted without headers (`notice.rs`).
+        let notice = !marked && !transcript && is_notice(text, markers);
+        fired[S_DOCUMENT] = marked || transcript || notice;
         // In a transcript "Assistant:" / "AI:" at a line's start is a speaker's label, not
         // the model addressed (`ai_vocative` reads it as one), so there it proves nothing.
         let speaker = |s: usize| transcript && s == S_AI_ADDRESSED;

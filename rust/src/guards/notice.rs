@@ -1,0 +1,198 @@
+//! Mails and notifications pasted without their headers ("Your order #123 has shipped",
+//! "Hi David, your account was charged …", "Hola Lucía, tu reserva …"): none of a mail's
+//! markers (`From:`, `Subject:`, "Dear", "Regards") need be there, so the document rules
+//! never looked at a task planted in one. A text of three lines or more counts as pasted
+//! content when two of these cues hold (an existing document marker, e.g. a URL or
+//! "unsubscribe", counts as one):
+//! * a greeting line to a person: "Hi David,", "Hallo Jan,", "Bonjour Claire," (a greeting
+//!   word, then a capitalised name and a comma within the line's first bytes; not "Hi
+//!   ChatGPT," or "Hello there,": a user greeting the assistant writes their own prompt);
+//! * a sign-off line: "Thanks,", "Best,", "Viele Grüße", "Cordialement,", "— The Security
+//!   Team" (a short line);
+//! * notification boilerplate: an order, tracking, statement, verification or automated-
+//!   message line, in several languages.
+//!
+//! A user's own message to the assistant may open with "Hi," and close with "Thanks!", but
+//! it has no named greeting and no notification boilerplate, so one cue is never enough.
+//! Cheap: only texts of three lines or more with fewer than two markers get here, and only
+//! each line's first bytes are read; the boilerplate phrases are searched for only when one
+//! cue already holds.
+
+/// Greeting words that open a mail to a person.
+#[rustfmt::skip]
+const GREETINGS: &[&str] = &[
+    "hi", "hello", "hey", "dear", "hallo", "liebe", "lieber", "hola", "estimado", "estimada",
+    "bonjour", "salut", "cher", "chère", "ciao", "caro", "cara", "gentile", "olá", "ola",
+    "prezado", "prezada", "hej", "beste", "good",
+];
+/// Names that are the assistant or nobody: "Hi ChatGPT,", "Hello there,".
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "there", "chatgpt", "gpt", "claude", "assistant", "bot", "ai", "gemini", "copilot",
+    "llama", "mistral", "everyone", "you", "guys", "folks",
+];
+/// First words of a one-word sign-off line ("Thanks,", "Cheers", "Cordialement,").
+#[rustfmt::skip]
+const SIGNOFFS: &[&str] = &[
+    "thanks", "best", "cheers", "regards", "sincerely", "warmly", "saludos", "gracias",
+    "atentamente", "cordialement", "merci", "amicalement", "grazie", "obrigado", "obrigada",
+    "atenciosamente", "abraços", "groeten", "groet", "—", "--",
+];
+/// Words of a longer sign-off line ("Kind regards", "Viele Grüße", "Met vriendelijke
+/// groet", "Un saludo", "Cordiali saluti", "Bien à vous").
+#[rustfmt::skip]
+const SIGNOFF_PARTS: &[&str] = &[
+    "regards", "wishes", "grüße", "gruß", "grüßen", "saludo", "saluti", "salutations", "groet",
+    "groeten", "cumprimentos",
+];
+/// Most words in a sign-off line ("Thanks, Dana" / "— The Security Team").
+const SIGNOFF_WORDS: usize = 4;
+
+/// Notification boilerplate, matched on the raw text (lowercase phrases; a capital first
+/// letter is tried too).
+#[rustfmt::skip]
+const BOILERPLATE: &[&str] = &[
+    "order #", "order number", "has shipped", "track your", "tracking number", "estimated delivery",
+    "do not reply", "automated message", "verify your", "confirm your", "statement balance",
+    "payment due", "update your payment", "manage your subscription", "reservation number",
+    "booking reference", "has been charged", "was charged", "transaction details", "©", "bestellung", "sendungsverfolgung", "lieferung", "tu reserva",
+    "tu pedido", "número de reserva", "votre commande", "votre facture", "numéro de commande",
+    "il tuo ordine", "o seu pedido", "seu pedido", "uw bestelling", "abonnement", "reembolso",
+    "rechnung", "factura",
+];
+
+/// Longest sign-off line (bytes) and the bytes of a line read for a greeting.
+const SIGNOFF_LINE: usize = 40;
+const GREETING_HEAD: usize = 48;
+/// Lines a notice needs (a two-line mail and a planted line make three).
+const MIN_LINES: usize = 3;
+/// Bytes searched for boilerplate.
+const BOILERPLATE_BYTES: usize = 2048;
+/// Lines looked at (the start of a long text decides).
+const MAX_LINES: usize = 80;
+
+fn first_word(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .position(|&b| b == b' ' || b == b',' || b == b'!' || b == b'\t')
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+fn in_list(w: &[u8], list: &[&str]) -> bool {
+    list.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()))
+}
+
+/// "Hi David,", "Hallo Jan,", "Hi team,", "Good morning Anna,": a greeting word, then a
+/// capitalised word that is no assistant's name, and a comma within the line's first bytes.
+fn greeting(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(GREETING_HEAD)];
+    let w0 = first_word(head);
+    if !in_list(w0, GREETINGS) || memchr::memchr(b',', head).is_none() {
+        return false;
+    }
+    let mut rest = head[w0.len()..].trim_ascii_start();
+    // "Good morning Anna,": the second word of a two-word greeting.
+    if w0.eq_ignore_ascii_case(b"good") {
+        rest = rest[first_word(rest).len()..].trim_ascii_start();
+    }
+    let name = first_word(rest);
+    let named = name.first().is_some_and(|&b| b.is_ascii_uppercase() || b >= 0x80)
+        || name.eq_ignore_ascii_case(b"team")
+        || name.eq_ignore_ascii_case(b"all");
+    named && !in_list(name, NOT_NAMES)
+}
+
+/// A short line opening with a sign-off word ("Thanks,", "Viele Grüße", "— The Team").
+fn signoff(line: &[u8]) -> bool {
+    // Short, no question, few words: not "Thanks for the help, can you …?".
+    if line.len() > SIGNOFF_LINE || line.ends_with(b"?") {
+        return false;
+    }
+    let mut words = line
+        .split(|&b| b == b' ' || b == b',' || b == b'!' || b == b'.')
+        .filter(|w| !w.is_empty());
+    let first = words.next().is_some_and(|w| in_list(w, SIGNOFFS));
+    let mut n = 1;
+    let mut part = false;
+    for w in words {
+        n += 1;
+        part |= in_list(w, SIGNOFF_PARTS);
+    }
+    (first || part) && n <= SIGNOFF_WORDS
+}
+
+fn boilerplate(text: &[u8]) -> bool {
+    BOILERPLATE.iter().any(|p| {
+        let p = p.as_bytes();
+        if memchr::memmem::find(text, p).is_some() {
+            return true;
+        }
+        // The same phrase with a capital first letter ("Order #", "Track your").
+        let mut cap = [0u8; 32];
+        let n = p.len().min(cap.len());
+        cap[..n].copy_from_slice(&p[..n]);
+        cap[0] = cap[0].to_ascii_uppercase();
+        cap[0] != p[0] && memchr::memmem::find(text, &cap[..n]).is_some()
+    })
+}
+
+/// True when `text` (with `markers` document markers already seen) reads as a pasted mail
+/// or notification (see the module comment).
+pub fn is_notice(text: &str, markers: usize) -> bool {
+    let b = text.as_bytes();
+    if memchr::memchr_iter(b'\n', b).nth(MIN_LINES - 2).is_none() {
+        return false;
+    }
+    let mut cues = markers.min(1);
+    let (mut greeted, mut signed) = (false, false);
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+    for s in starts.take(MAX_LINES) {
+        let head = &b[s..b.len().min(s + GREETING_HEAD.max(SIGNOFF_LINE + 1))];
+        let line = memchr::memchr(b'\n', head).map_or(head, |k| &head[..k]);
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        if !greeted && greeting(line) {
+            greeted = true;
+            cues += 1;
+        } else if !signed && signoff(line) {
+            signed = true;
+            cues += 1;
+        }
+        if cues >= 2 {
+            return true;
+        }
+    }
+    // One cue so far: the boilerplate phrases decide (searched only then, in the first
+    // `BOILERPLATE_BYTES`: a notification says what it is at its start).
+    cues == 1 && boilerplate(&b[..b.len().min(BOILERPLATE_BYTES)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices() {
+        let shipped = "Your order #48213 has shipped!\nHi Maria,\nYour package is on its way.\nTrack your package below.";
+        assert!(is_notice(shipped, 0));
+        let de = "Hallo Jan,\nIhre Bestellung wurde versandt.\nVoraussichtliche Lieferung: Montag\nViele Grüße\nIhr Shop-Team";
+        assert!(is_notice(de, 0));
+        let charged = "Hi David,Your company's account has been charged $586.89.\nDetails follow.\nAmount: 586.89\nSee https://x.example";
+        assert!(is_notice(charged, 1));
+        assert!(!is_notice(charged, 0));
+    }
+
+    #[test]
+    fn own_messages_are_not_notices() {
+        // A user greeting the assistant and thanking it: one cue at most.
+        let own = "Hi ChatGPT,\nCan you explain how vaccines work?\nKeep it short.\nThanks!";
+        assert!(!is_notice(own, 0));
+        let own2 = "Hello,\nI need help with my essay.\nIt is about climate.\nThanks,\nMia";
+        assert!(!is_notice(own2, 0));
+        // Too few lines.
+        assert!(!is_notice("Hi David,\nThanks, Anna", 0));
+    }
+}
