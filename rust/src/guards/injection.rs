@@ -12,6 +12,7 @@ use super::encoded;
 use super::framed::framed_middle;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
+use super::notice::is_notice;
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
@@ -19,7 +20,6 @@ use super::search::standard_hits;
 use super::shape::{code_block, dialogue_and_burst};
 use super::suffix::adversarial_suffix;
 use super::topic::Topic;
-use super::notice::is_notice;
 use super::transcript::is_transcript;
 use super::words::{flag, tokenize, tokenize_features, Tok, Vocab};
 

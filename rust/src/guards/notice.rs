@@ -25,6 +25,11 @@ const GREETINGS: &[&str] = &[
     "bonjour", "salut", "cher", "chère", "ciao", "caro", "cara", "gentile", "olá", "ola",
     "prezado", "prezada", "hej", "beste", "good",
 ];
+/// A mail to a group: "Hi team,", "Hallo allemaal,", "Hola a todos,".
+#[rustfmt::skip]
+const GROUPS: &[&str] = &[
+    "team", "all", "allemaal", "zusammen", "todos", "tous", "tutti", "a", "à",
+];
 /// Names that are the assistant or nobody: "Hi ChatGPT,", "Hello there,".
 #[rustfmt::skip]
 const NOT_NAMES: &[&str] = &[
@@ -34,7 +39,7 @@ const NOT_NAMES: &[&str] = &[
 /// First words of a one-word sign-off line ("Thanks,", "Cheers", "Cordialement,").
 #[rustfmt::skip]
 const SIGNOFFS: &[&str] = &[
-    "thanks", "best", "cheers", "regards", "sincerely", "warmly", "saludos", "gracias",
+    "thanks", "thank", "best", "cheers", "regards", "sincerely", "warmly", "saludos", "gracias",
     "atentamente", "cordialement", "merci", "amicalement", "grazie", "obrigado", "obrigada",
     "atenciosamente", "abraços", "groeten", "groet", "—", "--",
 ];
@@ -55,7 +60,7 @@ const BOILERPLATE: &[&str] = &[
     "order #", "order number", "has shipped", "track your", "tracking number", "estimated delivery",
     "do not reply", "automated message", "verify your", "confirm your", "statement balance",
     "payment due", "update your payment", "manage your subscription", "reservation number",
-    "booking reference", "has been charged", "was charged", "transaction details", "©", "bestellung", "sendungsverfolgung", "lieferung", "tu reserva",
+    "booking reference", "has been charged", "was charged", "transaction details", "paid with", "receipt from", "©", "bestellung", "sendungsverfolgung", "lieferung", "tu reserva",
     "tu pedido", "número de reserva", "votre commande", "votre facture", "numéro de commande",
     "il tuo ordine", "o seu pedido", "seu pedido", "uw bestelling", "abonnement", "reembolso",
     "rechnung", "factura",
@@ -97,9 +102,10 @@ fn greeting(line: &[u8]) -> bool {
         rest = rest[first_word(rest).len()..].trim_ascii_start();
     }
     let name = first_word(rest);
-    let named = name.first().is_some_and(|&b| b.is_ascii_uppercase() || b >= 0x80)
-        || name.eq_ignore_ascii_case(b"team")
-        || name.eq_ignore_ascii_case(b"all");
+    let named = name
+        .first()
+        .is_some_and(|&b| b.is_ascii_uppercase() || b >= 0x80)
+        || in_list(name, GROUPS);
     named && !in_list(name, NOT_NAMES)
 }
 
@@ -180,9 +186,15 @@ mod tests {
         assert!(is_notice(shipped, 0));
         let de = "Hallo Jan,\nIhre Bestellung wurde versandt.\nVoraussichtliche Lieferung: Montag\nViele Grüße\nIhr Shop-Team";
         assert!(is_notice(de, 0));
-        let charged = "Hi David,Your company's account has been charged $586.89.\nDetails follow.\nAmount: 586.89\nSee https://x.example";
-        assert!(is_notice(charged, 1));
-        assert!(!is_notice(charged, 0));
+        let nl = "Hallo allemaal,\nDe bibliotheek is op zondag gesloten.\nMet vriendelijke groet,\nBibliotheek Oost";
+        assert!(is_notice(nl, 0));
+        // A greeting and notification boilerplate, no marker ("Hi David,Your …").
+        let charged = "Hi David,Your company's account has been charged $586.89.\nDetails follow.\nThe Mercury T";
+        assert!(is_notice(charged, 0));
+        // A greeting and one marker (a URL), no boilerplate.
+        let linked = "Hi David,\nthe slides are on the wiki.\nSee https://x.example";
+        assert!(is_notice(linked, 1));
+        assert!(!is_notice(linked, 0));
     }
 
     #[test]

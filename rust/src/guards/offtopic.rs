@@ -24,8 +24,8 @@
 //! recode letters into symbols or numbers counts.
 
 use super::edge;
-use super::offtopic_lang as lang;
 use super::framed::framed_middle;
+use super::offtopic_lang as lang;
 use super::stems::{is_word_byte, stem, stems_in, word_ranges};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -335,11 +335,16 @@ impl OffTopic {
             // Requests start with a letter (a quote, digit or symbol: not one of ours), in
             // Spanish after "¿"/"¡"; other scripts' letters are non-ASCII bytes.
             let opening = lang::strip_inverted(line);
-            if !opening.first().is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC3) {
+            if !opening
+                .first()
+                .is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC3)
+            {
                 continue;
             }
             // The first two words decide whether the line is a request at all.
-            let mut head = opening.split(|&b| !is_word_byte(b)).filter(|w| !w.is_empty());
+            let mut head = opening
+                .split(|&b| !is_word_byte(b))
+                .filter(|w| !w.is_empty());
             let (w0, w1, w2) = (head.next(), head.next(), head.next());
             let (Some(w0), Some(w1), Some(_)) = (w0, w1, w2) else {
                 continue;
@@ -355,7 +360,13 @@ impl OffTopic {
             if !english && !other {
                 continue;
             }
-            let cls = |w: &[u8]| if other { self.class_any(w) } else { self.class(w) };
+            let cls = |w: &[u8]| {
+                if other {
+                    self.class_any(w)
+                } else {
+                    self.class(w)
+                }
+            };
             let lead = english && self.class(w0) == Some(Class::Lead);
             let (verb, after) = if lead { (w1, w2) } else { (w0, Some(w1)) };
             let class = cls(verb);

@@ -128,7 +128,11 @@ pub fn lower<'a>(w: &[u8], buf: &'a mut [u8]) -> Option<&'a [u8]> {
     out.copy_from_slice(w);
     let mut i = 0;
     while i < out.len() {
-        if out[i] == 0xC3 && i + 1 < out.len() && (0x80..=0x9E).contains(&out[i + 1]) && out[i + 1] != 0x97 {
+        if out[i] == 0xC3
+            && i + 1 < out.len()
+            && (0x80..=0x9E).contains(&out[i + 1])
+            && out[i + 1] != 0x97
+        {
             out[i + 1] += 0x20;
             i += 2;
         } else {
