@@ -9,7 +9,7 @@
 //!   ChatGPT," or "Hello there,": a user greeting the assistant writes their own prompt);
 //! * a sign-off line: "Thanks,", "Best,", "Viele Grüße", "Cordialement,", "— The Security
 //!   Team" (a short line);
-//! * notification boilerplate: an order, tracking, statement, verification or automated-
+//! * notification boilerplate (or a quoted reply's "… wrote:", "Sent from my phone"): an order, tracking, statement, verification or automated-
 //!   message line, in several languages.
 //!
 //! A user's own message to the assistant may open with "Hi," and close with "Thanks!", but
@@ -21,14 +21,15 @@
 /// Greeting words that open a mail to a person.
 #[rustfmt::skip]
 const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "dear", "hallo", "liebe", "lieber", "hola", "estimado", "estimada",
+    "hi", "hello", "hey", "dear", "guten", "sehr", "hallo", "liebe", "lieber", "hola", "estimado", "estimada",
     "bonjour", "salut", "cher", "chère", "ciao", "caro", "cara", "gentile", "olá", "ola",
     "prezado", "prezada", "hej", "beste", "good",
 ];
 /// A mail to a group: "Hi team,", "Hallo allemaal,", "Hola a todos,".
 #[rustfmt::skip]
 const GROUPS: &[&str] = &[
-    "team", "all", "allemaal", "zusammen", "todos", "tous", "tutti", "a", "à",
+    "team", "all", "allemaal", "zusammen", "todos", "tous", "tutti", "a", "à", "geehrte",
+    "geehrter",
 ];
 /// Names that are the assistant or nobody: "Hi ChatGPT,", "Hello there,".
 #[rustfmt::skip]
@@ -60,7 +61,8 @@ const BOILERPLATE: &[&str] = &[
     "order #", "order number", "has shipped", "track your", "tracking number", "estimated delivery",
     "do not reply", "automated message", "verify your", "confirm your", "statement balance",
     "payment due", "update your payment", "manage your subscription", "reservation number",
-    "booking reference", "has been charged", "was charged", "transaction details", "paid with", "receipt from", "©", "bestellung", "sendungsverfolgung", "lieferung", "tu reserva",
+    "booking reference", "sent from my", "wrote:", "schrieb:", "escribió:", "a écrit", "ha scritto:",
+    "has been charged", "was charged", "transaction details", "paid with", "receipt from", "©", "bestellung", "sendungsverfolgung", "lieferung", "tu reserva",
     "tu pedido", "número de reserva", "votre commande", "votre facture", "numéro de commande",
     "il tuo ordine", "o seu pedido", "seu pedido", "uw bestelling", "abonnement", "reembolso",
     "rechnung", "factura",
@@ -188,6 +190,9 @@ mod tests {
         assert!(is_notice(de, 0));
         let nl = "Hallo allemaal,\nDe bibliotheek is op zondag gesloten.\nMet vriendelijke groet,\nBibliotheek Oost";
         assert!(is_notice(nl, 0));
+        let fr =
+            "Bonjour à tous,\nla réunion est reportée.\nMerci de confirmer.\nCordialement, Claire";
+        assert!(is_notice(fr, 0));
         // A greeting and notification boilerplate, no marker ("Hi David,Your …").
         let charged = "Hi David,Your company's account has been charged $586.89.\nDetails follow.\nThe Mercury T";
         assert!(is_notice(charged, 0));
