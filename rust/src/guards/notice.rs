@@ -54,8 +54,7 @@ const SIGNOFF_PARTS: &[&str] = &[
 /// Most words in a sign-off line ("Thanks, Dana" / "— The Security Team").
 const SIGNOFF_WORDS: usize = 4;
 
-/// Notification boilerplate, matched on the raw text (lowercase phrases; a capital first
-/// letter is tried too).
+/// Notification boilerplate, matched on the raw text (ASCII case-insensitive).
 #[rustfmt::skip]
 const BOILERPLATE: &[&str] = &[
     "order #", "order number", "has shipped", "track your", "tracking number", "estimated delivery",
@@ -93,6 +92,14 @@ fn in_list(w: &[u8], list: &[&str]) -> bool {
 /// "Hi David,", "Hallo Jan,", "Hi team,", "Good morning Anna,": a greeting word, then a
 /// capitalised word that is no assistant's name, and a comma within the line's first bytes.
 fn greeting(line: &[u8]) -> bool {
+    // Every greeting word opens with one of these letters: most lines stop here.
+    let first = line[0].to_ascii_lowercase();
+    if !matches!(
+        first,
+        b'b' | b'c' | b'd' | b'e' | b'g' | b'h' | b'l' | b'o' | b'p' | b's'
+    ) {
+        return false;
+    }
     let head = &line[..line.len().min(GREETING_HEAD)];
     let w0 = first_word(head);
     if !in_list(w0, GREETINGS) || memchr::memchr(b',', head).is_none() {
@@ -114,35 +121,43 @@ fn greeting(line: &[u8]) -> bool {
 /// A short line opening with a sign-off word ("Thanks,", "Viele Grüße", "— The Team").
 fn signoff(line: &[u8]) -> bool {
     // Short, no question, few words: not "Thanks for the help, can you …?".
-    if line.len() > SIGNOFF_LINE || line.ends_with(b"?") {
+    if line.len() > SIGNOFF_LINE
+        || line.ends_with(b"?")
+        || memchr::memchr_iter(b' ', line)
+            .nth(SIGNOFF_WORDS - 1)
+            .is_some()
+    {
         return false;
     }
-    let mut words = line
-        .split(|&b| b == b' ' || b == b',' || b == b'!' || b == b'.')
-        .filter(|w| !w.is_empty());
-    let first = words.next().is_some_and(|w| in_list(w, SIGNOFFS));
-    let mut n = 1;
-    let mut part = false;
-    for w in words {
-        n += 1;
-        part |= in_list(w, SIGNOFF_PARTS);
-    }
-    (first || part) && n <= SIGNOFF_WORDS
+    // The first word opens a sign-off ("Thanks, Dana"), or the last ends one ("Kind
+    // regards", "Viele Grüße", "Met vriendelijke groet,"). First letters filter both.
+    let first = first_word(line);
+    let opens = matches!(
+        line[0].to_ascii_lowercase(),
+        b'a' | b'b' | b'c' | b'g' | b'm' | b'o' | b'r' | b's' | b't' | b'w' | b'-' | 0xE2
+    ) && in_list(first, SIGNOFFS);
+    let body = line.trim_ascii_end();
+    let body = body.strip_suffix(b",").unwrap_or(body);
+    let last = &body[memchr::memrchr(b' ', body).map_or(0, |k| k + 1)..];
+    let ends = last
+        .first()
+        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'r' | b'w' | b'g' | b's' | b'c'))
+        && in_list(last, SIGNOFF_PARTS);
+    opens || ends
 }
 
 fn boilerplate(text: &[u8]) -> bool {
-    BOILERPLATE.iter().any(|p| {
-        let p = p.as_bytes();
-        if memchr::memmem::find(text, p).is_some() {
-            return true;
-        }
-        // The same phrase with a capital first letter ("Order #", "Track your").
-        let mut cap = [0u8; 32];
-        let n = p.len().min(cap.len());
-        cap[..n].copy_from_slice(&p[..n]);
-        cap[0] = cap[0].to_ascii_uppercase();
-        cap[0] != p[0] && memchr::memmem::find(text, &cap[..n]).is_some()
+    // One automaton pass, ASCII case-insensitive ("Order #", "Track your"); built once.
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(BOILERPLATE)
+            .ok()
     })
+    .as_ref()
+    .is_some_and(|ac| ac.is_match(text))
 }
 
 /// True when `text` (with `markers` document markers already seen) reads as a pasted mail
@@ -211,5 +226,32 @@ mod tests {
         assert!(!is_notice(own2, 0));
         // Too few lines.
         assert!(!is_notice("Hi David,\nThanks, Anna", 0));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use std::hint::black_box;
+
+    /// `NOTICE_TEXT=file cargo test --release notice::timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn pieces() {
+        let t = crate::guards::timing_text("NOTICE_TEXT");
+        crate::guards::time_best("is_notice", &mut || super::is_notice(black_box(&t), 0));
+        crate::guards::time_best("boilerplate", &mut || {
+            super::boilerplate(black_box(t.as_bytes()))
+        });
+        let lines: Vec<&str> = t.lines().collect();
+        crate::guards::time_best("greetings", &mut || {
+            lines
+                .iter()
+                .any(|l| !l.is_empty() && super::greeting(black_box(l.as_bytes())))
+        });
+        crate::guards::time_best("signoffs", &mut || {
+            lines
+                .iter()
+                .any(|l| !l.is_empty() && super::signoff(black_box(l.as_bytes())))
+        });
     }
 }
