@@ -15,7 +15,7 @@
 //! A user's own message to the assistant may open with "Hi," and close with "Thanks!", but
 //! it has no named greeting and no notification boilerplate, so one cue is never enough.
 //! Cheap: only texts of three lines or more with fewer than two markers get here, and only
-//! each line's first bytes are read; the boilerplate phrases are searched for only when one
+//! their first and last three lines are read; the boilerplate phrases are searched for only when one
 //! cue already holds.
 
 /// Greeting words that open a mail to a person.
@@ -74,8 +74,8 @@ const GREETING_HEAD: usize = 48;
 const MIN_LINES: usize = 3;
 /// Bytes searched for boilerplate.
 const BOILERPLATE_BYTES: usize = 2048;
-/// Lines looked at (the start of a long text decides).
-const MAX_LINES: usize = 80;
+/// Lines read at each end of the text.
+const EDGE_LINES: usize = 3;
 
 fn first_word(line: &[u8]) -> &[u8] {
     let end = line
@@ -169,13 +169,10 @@ pub fn is_notice(text: &str, markers: usize) -> bool {
     }
     let mut cues = markers.min(1);
     let (mut greeted, mut signed) = (false, false);
-    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
-    for s in starts.take(MAX_LINES) {
-        let head = &b[s..b.len().min(s + GREETING_HEAD.max(SIGNOFF_LINE + 1))];
-        let line = memchr::memchr(b'\n', head).map_or(head, |k| &head[..k]);
+    let mut look = |line: &[u8]| {
         let line = line.trim_ascii();
         if line.is_empty() {
-            continue;
+            return;
         }
         if !greeted && greeting(line) {
             greeted = true;
@@ -184,9 +181,27 @@ pub fn is_notice(text: &str, markers: usize) -> bool {
             signed = true;
             cues += 1;
         }
-        if cues >= 2 {
-            return true;
+    };
+    // A greeting opens a mail and a sign-off closes it: only the first and last
+    // `EDGE_LINES` lines are read (a planted line may push either one line in).
+    let mut at = 0;
+    for _ in 0..EDGE_LINES {
+        let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
+        look(&b[at..end]);
+        at = (end + 1).min(b.len());
+    }
+    let mut end = b.len();
+    for _ in 0..EDGE_LINES {
+        let start = memchr::memrchr(b'\n', &b[..end]).map_or(0, |k| k + 1);
+        // Lines already read from the start are not read again.
+        if start < at {
+            break;
         }
+        look(&b[start..end]);
+        end = start.saturating_sub(1);
+    }
+    if cues >= 2 {
+        return true;
     }
     // One cue so far: the boilerplate phrases decide (searched only then, in the first
     // `BOILERPLATE_BYTES`: a notification says what it is at its start).
