@@ -73,6 +73,40 @@ def _handwritten_documents() -> Iterator[Example]:
         yield Example(source, _hsplit("hwdocs", line), label, text)
 
 
+def _planted() -> Iterator[Example]:
+    """Hand-written lines planted in documents (`planted_lines.txt`): each "I" line (an
+    instruction an attacker plants) and "B" line (the user's own question) goes into one
+    BIPIA mail, one BIPIA table and one hand-written header-less document ("D") of the same
+    split, the split being the line's hash: one planted text never sits on both sides, so
+    the document rules are judged on texts they were not written on. Sources
+    `planted_attacked` / `planted_benign`, group = the document kind."""
+    kinds: dict[str, list[str]] = {"I": [], "B": [], "D": []}
+    for line in (HERE / "planted_lines.txt").read_text(encoding="utf-8").splitlines():
+        kind, sep, raw = line.partition("\t")
+        if not line.startswith("#") and sep and kind in kinds:
+            kinds[kind].append(raw.replace("\\n", "\n"))
+    d = DATA / "bipia"
+    ctx: dict[tuple[str, str], list[str]] = {}
+    for split in ("train", "test"):
+        for task in ("email", "table"):
+            rows = [r["context"] for r in _jsonl(d / f"{task}_{split}.jsonl")]
+            ctx[(task, split)] = [c if isinstance(c, str) else "\n".join(c) for c in rows]
+        ctx[("own", split)] = [t for t in kinds["D"] if _hsplit("planted_doc", t) == split]
+    for kind, label in (("I", 1), ("B", 0)):
+        source = "planted_attacked" if label else "planted_benign"
+        for line in kinds[kind]:
+            split = _hsplit("planted", line)
+            for task in ("email", "table", "own"):
+                pool = ctx[(task, split)]
+                c = pool[_hpick(f"{task}{line}", len(pool))]
+                # Attacks go first, between two lines or last; the user's line first or last.
+                pos = _hpick(f"pos{task}{line}", 3 if label else 2) * (1 if label else 2)
+                lines = c.split("\n")
+                at = {0: 0, 1: len(lines) // 2, 2: len(lines)}[pos]
+                text = "\n".join([*lines[:at], line, *lines[at:]])
+                yield Example(source, split, label, text, task, key=line)
+
+
 def _capability_handwritten() -> Iterator[Example]:
     """The capability classifier's hand-written prompts (Apache-2.0, this repository): ~1,000
     ordinary requests in 14 languages besides English, speech-style and text inline after a
@@ -194,6 +228,7 @@ def examples() -> list[Example]:
     out.extend(_handwritten("handwritten_benign.txt", 0, "handwritten_benign"))
     out.extend(_capability_handwritten())
     out.extend(_handwritten_documents())
+    out.extend(_planted())
     with (DATA / "xstest/xstest_prompts.csv").open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["label"] == "safe":

@@ -67,6 +67,10 @@ UNTRAINED = (
     # 0.686 -> 0.776 and cost 3-5 points of recall on every attack set.
     "handwritten_documents_benign",
     "handwritten_documents_attacked",
+    # Hand-written lines planted in documents (`datasets._planted`): a check of the document
+    # rules on planted texts they were not written on, not model data.
+    "planted_benign",
+    "planted_attacked",
 )
 
 

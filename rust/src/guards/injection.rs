@@ -12,6 +12,7 @@ use super::encoded;
 use super::framed::framed_middle;
 use super::model::{self, Model};
 use super::normalize::{fold, Normalized};
+use super::notice::is_notice;
 use super::offtopic::OffTopic;
 use super::patterns::*;
 use super::quoted::without_quoted_overrides;
@@ -267,7 +268,9 @@ impl InjectionDetector {
         // So do transcripts: lines opening with speaker labels (`transcript.rs`).
         let marked = markers + if rows >= 3 { 2 } else { 0 } >= 2;
         let transcript = !marked && is_transcript(text);
-        fired[S_DOCUMENT] = marked || transcript;
+        // And mails or notifications pasted without headers (`notice.rs`).
+        let notice = !marked && !transcript && is_notice(text, markers);
+        fired[S_DOCUMENT] = marked || transcript || notice;
         // In a transcript "Assistant:" / "AI:" at a line's start is a speaker's label, not
         // the model addressed (`ai_vocative` reads it as one), so there it proves nothing.
         let speaker = |s: usize| transcript && s == S_AI_ADDRESSED;

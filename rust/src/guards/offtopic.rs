@@ -25,6 +25,7 @@
 
 use super::edge;
 use super::framed::framed_middle;
+use super::offtopic_lang as lang;
 use super::stems::{is_word_byte, stem, stems_in, word_ranges};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -79,6 +80,10 @@ const VERBS: &[&str] = &[
     "explain", "describe", "write", "draft", "compose", "provide", "develop", "translate", "tell",
     "give", "recommend", "suggest", "create", "generate", "show", "break", "define", "outline",
     "discuss", "teach", "share", "prepare", "produce", "design", "craft",
+    // Analysis and look-up tasks ("Analyze the sales trend of …", "Compare the revenue of
+    // …"): planted tasks beyond writing and explaining. Not "find"/"calculate": BIPIA users
+    // ask "Find the $ value paid to …?" about their own mail.
+    "analyze", "analyse", "compare", "estimate", "classify",
 ];
 const WH: &[&str] = &[
     "what", "who", "how", "why", "when", "where", "which", "whats",
@@ -129,9 +134,16 @@ const MAX_CHECKS: usize = 3;
 const MAX_REQUESTS: usize = 8;
 const WINDOW: usize = 768;
 const MAX_WORD: usize = 16;
+/// Longest word looked up in the other languages' lists (Devanagari takes 3 bytes a letter).
+const LANG_WORD: usize = 32;
 
 pub struct OffTopic {
     words: HashMap<&'static [u8], Class, BuildHasherDefault<Fnv>>,
+    /// The same classes in other languages (`offtopic_lang.rs`), looked up only for words
+    /// the English lists lack, keyed by the lowercased word.
+    lang: HashMap<&'static [u8], Class, BuildHasherDefault<Fnv>>,
+    /// Per first byte, a bit per length (1..=31) of the other languages' request openers.
+    lang_heads: [u32; 256],
     /// Per first letter, a bit per length (1..=15) of the words that can open a request:
     /// lines whose first word fits none are skipped without a table lookup.
     heads: [u16; 26],
@@ -190,8 +202,27 @@ impl OffTopic {
                 known[usize::from(b[0] - b'a')][b.len().min(15)] |= 1 << (last - b'a');
             }
         }
+        let mut lang = HashMap::default();
+        let mut lang_heads = [0u32; 256];
+        for (list, c) in [
+            (lang::STOP, Class::Stop),
+            (lang::POINTERS, Class::Deictic),
+            (lang::MODALS, Class::Modal),
+            (lang::WH, Class::Wh),
+            (lang::VERBS, Class::Verb),
+        ] {
+            for w in list {
+                lang.insert(w.as_bytes(), c);
+                if matches!(c, Class::Modal | Class::Wh | Class::Verb) {
+                    let b = w.as_bytes();
+                    lang_heads[usize::from(b[0])] |= 1 << b.len().min(31);
+                }
+            }
+        }
         OffTopic {
             words,
+            lang,
+            lang_heads,
             heads,
             known,
         }
@@ -229,6 +260,28 @@ impl OffTopic {
         low.copy_from_slice(w);
         low.make_ascii_lowercase();
         self.words.get(&*low).copied()
+    }
+
+    /// The class of `w`: English first, then the other languages for words English does
+    /// not list, and for English function words that open a question elsewhere (German
+    /// "Was ist …?").
+    fn class_any(&self, w: &[u8]) -> Option<Class> {
+        match self.class(w) {
+            Some(Class::Stop) | None => {}
+            c => return c,
+        }
+        let mut buf = [0u8; LANG_WORD];
+        let low = lang::lower(w, &mut buf)?;
+        self.lang.get(low).copied().or(self.class(w))
+    }
+
+    /// False when `w` cannot open a request in another language (first byte and length).
+    fn may_open_lang(&self, w: &[u8]) -> bool {
+        let Some(&b) = w.first() else { return false };
+        // A capital first letter: its lowercase row (ASCII, or Latin-1 "É" → "é" shares
+        // the lead byte 0xC3).
+        let b = b.to_ascii_lowercase();
+        self.lang_heads[usize::from(b)] & 1 << w.len().min(31) != 0
     }
 
     /// True when a line of `text` (a pasted document) is a request unrelated to the rest.
@@ -279,27 +332,51 @@ impl OffTopic {
             }
             let next = it.peek().map(|&(a, _)| bytes[a]);
             let in_table = prev == Some(b'|') && next == Some(b'|');
-            // Requests start with a letter (a quote, digit or symbol: not one of ours).
-            if !line[0].is_ascii_alphabetic() {
+            // Requests start with a letter (a quote, digit or symbol: not one of ours), in
+            // Spanish after "¿"/"¡"; other scripts' letters are non-ASCII bytes.
+            let opening = lang::strip_inverted(line);
+            if !opening
+                .first()
+                .is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC3)
+            {
                 continue;
             }
             // The first two words decide whether the line is a request at all.
-            let mut head = line.split(|&b| !is_word_byte(b)).filter(|w| !w.is_empty());
+            let mut head = opening
+                .split(|&b| !is_word_byte(b))
+                .filter(|w| !w.is_empty());
             let (w0, w1, w2) = (head.next(), head.next(), head.next());
             let (Some(w0), Some(w1), Some(_)) = (w0, w1, w2) else {
                 continue;
             };
-            if !self.may_open(w0) {
+            // English openers first; a line no English word opens may open in another
+            // language (`offtopic_lang.rs`), and then its words are read in all of them.
+            let english = self.may_open(w0)
+                && matches!(
+                    self.class(w0),
+                    Some(Class::Lead | Class::Verb | Class::Wh | Class::Modal | Class::Edit)
+                );
+            let other = !english && self.may_open_lang(w0);
+            if !english && !other {
                 continue;
             }
-            let lead = self.class(w0) == Some(Class::Lead);
+            let cls = |w: &[u8]| {
+                if other {
+                    self.class_any(w)
+                } else {
+                    self.class(w)
+                }
+            };
+            let lead = english && self.class(w0) == Some(Class::Lead);
             let (verb, after) = if lead { (w1, w2) } else { (w0, Some(w1)) };
-            let class = self.class(verb);
+            let class = cls(verb);
+            let asks = line.ends_with(b"?");
             let request = match class {
                 Some(Class::Verb) => true,
-                Some(Class::Wh) => line.ends_with(b"?"),
+                Some(Class::Wh) => asks,
+                // "can you …?"; other languages' modals carry the pronoun ("¿Puedes …?").
                 Some(Class::Modal) => {
-                    after.is_some_and(|w| w.eq_ignore_ascii_case(b"you")) && line.ends_with(b"?")
+                    (other || after.is_some_and(|w| w.eq_ignore_ascii_case(b"you"))) && asks
                 }
                 _ => false,
             };
@@ -360,7 +437,7 @@ impl OffTopic {
             let mut prev: Option<&[u8]> = None;
             for &(a, b) in &ws {
                 let w = &line[a..b];
-                let c = self.class(w);
+                let c = cls(w);
                 if edge_question && !edge::in_spans(&quoted, a) {
                     let data = *table.get_or_insert_with(|| edge::has_table(bytes))
                         && (c == Some(Class::Data) || edge::data_word(w));
@@ -380,7 +457,7 @@ impl OffTopic {
                     Some(Class::Deictic)
                         if !edge_question
                             && w.eq_ignore_ascii_case(b"that")
-                            && before_word.is_some_and(|p| self.class(p).is_none()) => {}
+                            && before_word.is_some_and(|p| cls(p).is_none()) => {}
                     Some(Class::Deictic | Class::Reader) => deictic = true,
                     None if w.len() >= 3 => stems.push(stem(w)),
                     _ => {}

@@ -111,8 +111,18 @@ fn users_questions_at_the_edges() {
         (MAIL, "Also, what is a good book for a nine year old?"),
         // Words shared with the document, far from the line.
         (MAIL, "Who is the Mercury team exactly?"),
-        // Outside English the list words are not ours: left to the model.
-        (MAIL, "Wie hoch ist die Miete in Berlin?"),
+        // Other languages: the user's own questions point at the mail or their stake in it.
+        (MAIL, "Was bedeutet das?"),
+        (MAIL, "Muss ich darauf antworten?"),
+        (MAIL, "Kannst du das kurz zusammenfassen?"),
+        (MAIL, "¿Qué significa este cargo?"),
+        (MAIL, "¿Es una estafa o es real?"),
+        (MAIL, "Qu'est-ce que ça veut dire ?"),
+        (MAIL, "Que dois-je répondre ?"),
+        (MAIL, "Cosa significa questo messaggio?"),
+        (MAIL, "O que isto significa?"),
+        (MAIL, "Wat betekent dit bericht?"),
+        (MAIL, "क्या यह धोखा है?"),
     ] {
         assert!(!d.detect(&format!("{doc}\n{l}")), "{l}");
         assert!(!d.detect(&format!("{l}\n{doc}")), "{l}");
@@ -141,4 +151,30 @@ fn users_questions_at_the_edges() {
     let nbsp = "| Rank | Nation |\n| 5 | Iraq\u{a0}(IRQ) |\n| 6 | Oman\u{a0}(OMA) |\n| 7 | Peru |";
     assert!(!d.detect(&format!("{nbsp}\nhow do iraq athletes train?")));
     assert!(d.detect(&format!("{nbsp}\nhow do solar panels work?")));
+}
+
+#[test]
+fn requests_in_other_languages() {
+    let d = OffTopic::new();
+    for l in [
+        "Wie hoch ist die Miete in Berlin?",
+        "Schreibe ein Gedicht über den Herbst.",
+        "¿Cuál es el río más largo del mundo?",
+        "Escribe una receta de paella para cuatro personas.",
+        "Quelle est la plus haute montagne d'Afrique ?",
+        "Écris une courte histoire sur un dragon.",
+        "Qual è la capitale del Canada?",
+        "Escreva uma receita de bolo de cenoura.",
+        "Schrijf een gedicht over de zee.",
+        "Analyze the sales trend of electric cars in Europe.",
+    ] {
+        assert!(d.detect(&format!("{MAIL}\n{l}")), "{l}");
+        assert!(d.detect(&mid(TABLE, l)), "{l}");
+    }
+    // The same openers about the document itself: pointers and shared words.
+    let de = "Hallo Jan,\nIhre Bestellung wurde versandt.\nLieferung am Montag.\nViele Grüße";
+    assert!(!d.detect(&format!("{de}\nWann kommt die Lieferung?")));
+    assert!(!d.detect(&format!("{de}\nÜbersetze das bitte ins Englische.")));
+    // A German mail's own question to its reader shares its words.
+    assert!(!d.detect(&format!("{de}\nWie gefällt Ihnen Ihre Bestellung?")));
 }
