@@ -19,6 +19,7 @@ pub mod guard_policy;
 pub mod guards;
 pub mod health;
 pub mod lease;
+pub mod mix;
 pub mod policy;
 pub mod recent;
 pub mod request;

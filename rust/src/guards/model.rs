@@ -11,6 +11,7 @@
 
 #[cfg(test)]
 use super::words::{tokenize, Tok, Vocab};
+use crate::mix::fmix;
 
 pub const FORMAT_VERSION: u32 = 1;
 /// Bump whenever `features` or the normaliser changes meaning (retrain then).
@@ -38,15 +39,6 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(FNV_PRIME);
     }
     h
-}
-
-#[inline]
-fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
 }
 
 #[inline]

@@ -5,14 +5,7 @@ use super::*;
 
 mod ascii;
 
-#[inline]
-fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
+use crate::mix::fmix;
 
 /// A feature's bucket: the top bits of one xor-shift and multiply. Word hashes are already
 /// multiplicative hashes of the packed bytes, so a full `fmix` (two multiplies, three shifts)
