@@ -10,6 +10,8 @@
 //! inside quotes; the hand-written look-alikes (quoted attack phrases asked about in
 //! Hindi, Spanish and Portuguese) scored 0.74-0.96 out of fold with the strong floor.
 
+use super::quoted::blank_quotes;
+
 /// Longer texts are set-ups or documents, not a question about a phrase.
 const MAX_BYTES: usize = 300;
 /// Longest quoted phrase (in chars) taken as a mention.
@@ -21,33 +23,21 @@ pub fn question_without_quotes(text: &str) -> Option<String> {
     if text.len() > MAX_BYTES || !text.contains(['?', '？', '؟']) {
         return None;
     }
+    blank_quotes(text, next_open, is_close, QUOTE_MAX, |_| true)
+}
+
+/// The next opening quote at or after byte `at`, corner brackets included (a short text:
+/// a char scan is cheap here).
+fn next_open(text: &str, at: usize) -> Option<(usize, char)> {
     let is_open = |c: char| matches!(c, '"' | '\u{201C}' | '\u{00AB}' | '「');
-    let is_close = |c: char| matches!(c, '"' | '\u{201D}' | '\u{00BB}' | '」');
-    let mut out = String::with_capacity(text.len());
-    let mut blanked = false;
-    let mut rest = text;
-    while let Some((a, c)) = rest.char_indices().find(|&(_, c)| is_open(c)) {
-        let body = a + c.len_utf8();
-        let inner = &rest[body..];
-        let close = inner
-            .char_indices()
-            .take(QUOTE_MAX + 1)
-            .find(|&(_, x)| is_close(x) || x == '\n');
-        match close {
-            Some((k, q)) if q != '\n' => {
-                out.push_str(&rest[..a]);
-                out.push(' ');
-                rest = &inner[k + q.len_utf8()..];
-                blanked = true;
-            }
-            _ => {
-                out.push_str(&rest[..body]);
-                rest = inner;
-            }
-        }
-    }
-    out.push_str(rest);
-    blanked.then_some(out)
+    text.get(at..)?
+        .char_indices()
+        .find(|&(_, c)| is_open(c))
+        .map(|(k, c)| (at + k, c))
+}
+
+fn is_close(c: char) -> bool {
+    matches!(c, '"' | '\u{201D}' | '\u{00BB}' | '」')
 }
 
 #[cfg(test)]
