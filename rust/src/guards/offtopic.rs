@@ -266,13 +266,13 @@ impl OffTopic {
     /// not list, and for English function words that open a question elsewhere (German
     /// "Was ist …?").
     fn class_any(&self, w: &[u8]) -> Option<Class> {
-        match self.class(w) {
-            Some(Class::Stop) | None => {}
-            c => return c,
+        let english = self.class(w);
+        if !matches!(english, Some(Class::Stop) | None) {
+            return english;
         }
         let mut buf = [0u8; LANG_WORD];
         let low = lang::lower(w, &mut buf)?;
-        self.lang.get(low).copied().or(self.class(w))
+        self.lang.get(low).copied().or(english)
     }
 
     /// False when `w` cannot open a request in another language (first byte and length).
@@ -351,11 +351,15 @@ impl OffTopic {
             };
             // English openers first; a line no English word opens may open in another
             // language (`offtopic_lang.rs`), and then its words are read in all of them.
-            let english = self.may_open(w0)
-                && matches!(
-                    self.class(w0),
-                    Some(Class::Lead | Class::Verb | Class::Wh | Class::Modal | Class::Edit)
-                );
+            let c0 = if self.may_open(w0) {
+                self.class(w0)
+            } else {
+                None
+            };
+            let english = matches!(
+                c0,
+                Some(Class::Lead | Class::Verb | Class::Wh | Class::Modal | Class::Edit)
+            );
             let other = !english && self.may_open_lang(w0);
             if !english && !other {
                 continue;
@@ -367,7 +371,7 @@ impl OffTopic {
                     self.class(w)
                 }
             };
-            let lead = english && self.class(w0) == Some(Class::Lead);
+            let lead = c0 == Some(Class::Lead);
             let (verb, after) = if lead { (w1, w2) } else { (w0, Some(w1)) };
             let class = cls(verb);
             let asks = line.ends_with(b"?");
