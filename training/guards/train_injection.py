@@ -47,8 +47,7 @@ CROSS_FOLDS = 5
 # 3% get worse (handwritten_benign 4.6 / 6.6 / 7.7 / 9.1%, mt_bench 1.7 / 1.7 / 6.9 / 10.3%,
 # vicuna_bench 1.6 / 3.2 / 3.2 / 4.8%; arena_hard stays 4.7%, scored >= 0.85). Holding
 # every benign source <= 3% instead (or at its FPR at the 0.85 cap plus one text) would need
-# 0.82 (recall 83%). So recall is bought with
-# fewer false alarms, not with a looser budget.
+# 0.82 (recall 83%). So recall is bought with fewer false alarms, not with a looser budget.
 INJ_FPR = 0.01
 SUS_FPR = 0.03
 # Attacked BIPIA tables and emails are left out: a 100-char attack inside a 3 KB table is

@@ -9,14 +9,15 @@
 //!   ChatGPT," or "Hello there,": a user greeting the assistant writes their own prompt);
 //! * a sign-off line: "Thanks,", "Best,", "Viele Grüße", "Cordialement,", "— The Security
 //!   Team" (a short line);
-//! * notification boilerplate (or a quoted reply's "… wrote:", "Sent from my phone"): an order, tracking, statement, verification or automated-
-//!   message line, in several languages.
+//! * notification boilerplate: an order, tracking, statement, verification or
+//!   automated-message line, or a quoted reply's "… wrote:" / "Sent from my phone", in
+//!   several languages.
 //!
 //! A user's own message to the assistant may open with "Hi," and close with "Thanks!", but
 //! it has no named greeting and no notification boilerplate, so one cue is never enough.
-//! Cheap: only texts of three lines or more with fewer than two markers get here, and only
-//! their first and last three lines are read; the boilerplate phrases are searched for only when one
-//! cue already holds.
+//! Cheap: only texts of three lines or more with fewer than two markers get here, only
+//! their first and last three lines are read, and the boilerplate phrases are searched for
+//! only when one cue already holds.
 
 /// Greeting words that open a mail to a person.
 #[rustfmt::skip]
