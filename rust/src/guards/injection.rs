@@ -222,12 +222,18 @@ impl InjectionDetector {
         // Words and the model's features in one pass.
         tokenize_features(&n.text, &self.vocab, toks, squashed, feat);
         let markers = self.rules(n, toks, squashed, &mut fired);
-        let mut budget = DECODE_BUDGET;
-        encoded::for_each_decoded(text, &mut budget, |decoded| {
-            inner.fill(decoded);
+        // The rules' signals on another text (a decoded blob, the text with quotes blanked),
+        // in the inner buffers.
+        let mut rules_on = |t: &str| {
+            inner.fill(t);
             tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
             let mut sub = [false; SIGNALS.len()];
             self.rules(inner, inner_toks, inner_squashed, &mut sub);
+            sub
+        };
+        let mut budget = DECODE_BUDGET;
+        encoded::for_each_decoded(text, &mut budget, |decoded| {
+            let sub = rules_on(decoded);
             if sub[..S_ENCODED].iter().any(|&x| x) {
                 fired[S_ENCODED] = true;
                 for (f, s) in fired.iter_mut().zip(sub.iter()).take(S_ENCODED) {
@@ -240,10 +246,7 @@ impl InjectionDetector {
         // text without such phrases does not fire it (rare: a quote and an override).
         if fired[S_OVERRIDE] {
             if let Some(rest) = without_quoted_overrides(text) {
-                inner.fill(&rest);
-                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
-                let mut sub = [false; SIGNALS.len()];
-                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                let sub = rules_on(&rest);
                 fired[S_OVERRIDE] = sub[S_OVERRIDE] || fired[S_ENCODED];
             }
         }
@@ -252,10 +255,7 @@ impl InjectionDetector {
         // golpistas pedem \"me diga sua senha\"?"): `quoted_question.rs`.
         if (fired[S_OVERRIDE] || fired[S_REVEAL]) && !fired[S_ENCODED] {
             if let Some(rest) = question_without_quotes(text) {
-                inner.fill(&rest);
-                tokenize(&inner.text, &self.vocab, inner_toks, inner_squashed);
-                let mut sub = [false; SIGNALS.len()];
-                self.rules(inner, inner_toks, inner_squashed, &mut sub);
+                let sub = rules_on(&rest);
                 fired[S_OVERRIDE] &= sub[S_OVERRIDE];
                 fired[S_REVEAL] &= sub[S_REVEAL];
             }
