@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import train_injection
 from datasets import examples
 from runner import features_many
 from train_injection import (
     BOOST,
     INJ_FPR,
     L2,
+    LANG_BALANCE_CAP,
     N_BUCKETS,
     UNTRAINED,
     cross_fit_scores,
@@ -66,10 +66,8 @@ def main() -> None:
     ap.add_argument("--doc-threshold", action="store_true", help="a second threshold for documents")
     ap.add_argument("--seed", default="", help="another cut into two folds (a second estimate)")
     ap.add_argument("--drop-signal", action="append", default=[], metavar="NAME", help="as if it never fired")
-    ap.add_argument("--lang-cap", type=float, default=None, help="override LANG_BALANCE_CAP")
+    ap.add_argument("--lang-cap", type=float, default=LANG_BALANCE_CAP, help="language balance cap")
     args = ap.parse_args()
-    if args.lang_cap is not None:
-        train_injection.LANG_BALANCE_CAP = args.lang_cap
     for kv in args.boost:
         k, v = kv.split("=")
         BOOST[k] = float(v)
@@ -83,7 +81,7 @@ def main() -> None:
     feats = features_many(texts)
     drop = {N_BUCKETS + SIGNAL_NAMES.index(n) for n in args.drop_signal}
     feats = [[f for f in fs if f not in drop] for fs in feats] if drop else feats
-    sw = sample_weights(src, y, texts)  # relative weights only; renormalised per fold below
+    sw = sample_weights(src, y, texts, args.lang_cap)  # relative weights only; renormalised per fold below
     s = cross_fit_scores(feats, y, sw, fold, trained, args.l2)
     doc = np.array([N_BUCKETS + S_DOCUMENT in f for f in feats])
     neg = np.flatnonzero((y == 0) & trained)

@@ -259,7 +259,9 @@ def language_of(text: str) -> str:
 LANG_BALANCE_CAP = 8.0
 
 
-def sample_weights(src: list[str], y: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+def sample_weights(
+    src: list[str], y: np.ndarray, texts: list[str] | None = None, lang_cap: float = LANG_BALANCE_CAP
+) -> np.ndarray:
     """Per-text training weight (positives and negatives weigh the same in total)."""
     # Each source weighs ~sqrt(size); positives and negatives weigh the same in total.
     counts: dict[str, int] = {}
@@ -269,13 +271,13 @@ def sample_weights(src: list[str], y: np.ndarray, texts: list[str] | None = None
     for lab in (0, 1):
         sel = y == lab
         sw[sel] *= 0.5 * len(y) / sw[sel].sum()
-    if texts is not None and LANG_BALANCE_CAP > 1:
+    if texts is not None and lang_cap > 1:
         lang = np.array([language_of(t) for t in texts])
         for name in sorted(set(lang) - {"en"}):
             pos, neg = (lang == name) & (y == 1), (lang == name) & (y == 0)
             p, n = sw[pos].sum(), sw[neg].sum()
             if n > 0 and p > n:
-                sw[neg] *= min(p / n, LANG_BALANCE_CAP)
+                sw[neg] *= min(p / n, lang_cap)
         sel = y == 0
         sw[sel] *= 0.5 * len(y) / sw[sel].sum()
     return sw
